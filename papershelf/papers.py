@@ -1,0 +1,137 @@
+"""Merge the entries of many listings into distinct papers.
+
+The same paper appears in several listings. Entries are one paper when their
+normalised titles are equal. Every appearance is kept; metadata is merged field by
+field: a value beats a missing one, and when two listings disagree the first in
+(listing name, rank) order wins and a warning names both places. Upvotes are not a
+disagreement (listings are snapshots and counts only grow): the highest is kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from .links import Link, extract_links
+from .parse import Entry, Listing
+from .text import normalise_title, short_name, slugify
+
+
+@dataclass(frozen=True)
+class Appearance:
+    listing: str
+    source: str
+    rank: int
+    line: int
+    title: str
+
+
+@dataclass(frozen=True)
+class Paper:
+    slug: str
+    key: str  # the normalised title
+    title: str
+    short_name: str | None
+    abstract: str
+    published: dt.date | None
+    published_text: str | None
+    year_inferred: bool
+    upvotes: int | None
+    authors_count: int | None
+    appearances: tuple[Appearance, ...]
+    links: tuple[Link, ...]
+
+
+@dataclass(frozen=True)
+class MergeWarning:
+    source: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}: {self.message}"
+
+
+def merge_listings(listings: list[Listing]) -> tuple[list[Paper], list[MergeWarning]]:
+    """Distinct papers sorted by slug, and the disagreements found on the way."""
+    groups: dict[str, list[tuple[Listing, Entry]]] = {}
+    for listing in sorted(listings, key=lambda item: item.name):
+        for entry in listing.entries:
+            groups.setdefault(normalise_title(entry.title), []).append((listing, entry))
+
+    papers, warnings = [], []
+    for key, group in groups.items():
+        paper, paper_warnings = _merge_group(key, group)
+        papers.append(paper)
+        warnings.extend(paper_warnings)
+
+    by_slug: dict[str, Paper] = {}
+    for paper in papers:
+        if paper.slug in by_slug:  # only if two 8-hex-digit hashes collide
+            raise ValueError(f"two papers share the slug {paper.slug!r}")
+        by_slug[paper.slug] = paper
+    return [by_slug[slug] for slug in sorted(by_slug)], warnings
+
+
+def _merge_group(key: str, group: list[tuple[Listing, Entry]]) -> tuple[Paper, list]:
+    first = group[0][1]
+    warnings: list[MergeWarning] = []
+
+    def pick(field: str, describe=str):
+        having = [(listing, entry) for listing, entry in group if getattr(entry, field) is not None]
+        if not having:
+            return None
+        chosen_listing, chosen = having[0]
+        value = getattr(chosen, field)
+        for listing, entry in having[1:]:
+            other = getattr(entry, field)
+            if other != value:
+                warnings.append(
+                    MergeWarning(
+                        listing.source,
+                        entry.line,
+                        f"{field.replace('_', ' ')} {describe(other)} differs from "
+                        f"{describe(value)} at {chosen_listing.source}:{chosen.line} for "
+                        f"{first.title!r}; keeping the latter",
+                    )
+                )
+        return value
+
+    abstract = pick("abstract", lambda text: f"({len(text)} characters)")
+    authors_count = pick("authors_count")
+    # A date shown with its year beats one whose year was inferred.
+    dated = sorted(
+        ((listing, entry) for listing, entry in group if entry.published is not None),
+        key=lambda pair: pair[1].year_inferred,
+    )
+    published_entry = dated[0][1] if dated else None
+    for listing, entry in dated[1:]:
+        if entry.published != published_entry.published and not entry.year_inferred:
+            warnings.append(
+                MergeWarning(
+                    listing.source,
+                    entry.line,
+                    f"published date {entry.published} differs from {published_entry.published} "
+                    f"for {first.title!r}; keeping the latter",
+                )
+            )
+    upvotes = [entry.upvotes for _, entry in group if entry.upvotes is not None]
+    texts = [entry.published_text for _, entry in group if entry.published_text]
+    paper = Paper(
+        slug=slugify(first.title),
+        key=key,
+        title=first.title,
+        short_name=short_name(first.title),
+        abstract=abstract,
+        published=published_entry.published if published_entry else None,
+        published_text=published_entry.published_text if published_entry else (texts or [None])[0],
+        year_inferred=published_entry.year_inferred if published_entry else False,
+        upvotes=max(upvotes) if upvotes else None,
+        authors_count=authors_count,
+        appearances=tuple(
+            Appearance(listing.name, listing.source, entry.rank, entry.line, entry.title)
+            for listing, entry in group
+        ),
+        links=extract_links(abstract),
+    )
+    return paper, warnings

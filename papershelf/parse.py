@@ -1,0 +1,338 @@
+"""Parse listing files (copies of Hugging Face paper listings) into records.
+
+Parsing is pure: :func:`parse_listing` takes text and returns a :class:`Listing`;
+only :func:`read_listing` touches the file system.
+
+A listing is a page header, ending with the listing's own date on a line of its own
+(``Mar 14``), then entries. An entry is a title line and an abstract paragraph,
+optionally followed by metadata lines (the "rich" layout)::
+
+    Title of the paper
+
+    The abstract, one paragraph.
+
+      • 4 authors
+    ·
+    Mar 27, 2024 2          <- published 2024-03-27, 2 upvotes; the year may be missing
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import InputError
+
+# A title longer than this is taken for an abstract that lost its title.
+MAX_TITLE_LENGTH = 300
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
+# Anything that starts like a date is parsed as one, so that "Feb 30, 2024" is an
+# error rather than being mistaken for a title.
+_DATE_LIKE = re.compile(rf"^(?:{_MONTH_RE})\.?\s+\d{{1,2}}\b[\d ,]*$", re.IGNORECASE)
+_DATE = re.compile(
+    rf"^(?P<month>{_MONTH_RE})\.?\s+(?P<day>\d{{1,2}})"
+    r"(?:,\s*(?P<year>\d{4}))?(?:\s+(?P<upvotes>\d+))?$",
+    re.IGNORECASE,
+)
+_AUTHORS = re.compile(r"^[•*\-]\s*(?P<count>\d+)\s+authors?$", re.IGNORECASE)
+_DOT = re.compile(r"^[·•]$")
+
+
+@dataclass(frozen=True)
+class ParseWarning:
+    line: int
+    message: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One appearance of a paper in a listing."""
+
+    rank: int  # 1-based position in the listing
+    line: int  # line of the title
+    title: str
+    abstract: str
+    authors_count: int | None = None
+    published: dt.date | None = None
+    published_text: str | None = None  # the date as the listing shows it
+    year_inferred: bool = False
+    upvotes: int | None = None
+
+
+@dataclass(frozen=True)
+class Listing:
+    name: str  # the file's stem: a stable id
+    source: str  # the path as shown in messages
+    layout: str  # "simple" (title and abstract) or "rich" (with metadata lines)
+    date_text: str
+    date: dt.date | None
+    year: int | None
+    year_source: str | None  # "option", "inferred" or None when unknown
+    header: tuple[str, ...]
+    entries: tuple[Entry, ...]
+    warnings: tuple[ParseWarning, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class _Date:
+    month: int
+    day: int
+    year: int | None
+    upvotes: int | None
+    text: str
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str  # text, authors, dot, date
+    line: int
+    text: str
+    value: object = None
+
+
+def parse_listing(text: str, source: str, year: int | None = None) -> Listing:
+    """Parse the text of one listing. ``year`` is the year of dates that show none."""
+    lines = _clean_lines(text)
+    header_end = _find_header_end(lines, source)
+    date_line = header_end + 1
+    listing_date = _parse_date(lines[header_end], source, date_line)
+    tokens = _tokenize(lines, header_end + 1, source)
+    raw_entries = _group_entries(tokens, source)
+    if not raw_entries:
+        raise InputError(source, len(lines), "no entries found after the listing date")
+
+    explicit_years = [d.year for *_, d in raw_entries if d is not None and d.year is not None]
+    if year is not None:
+        listing_year, year_source = year, "option"
+    elif explicit_years:
+        # Hugging Face leaves out the year for dates in the current year, so the
+        # listing is from the year after the latest year it shows.
+        listing_year, year_source = max(explicit_years) + 1, "inferred"
+    else:
+        listing_year, year_source = None, None
+
+    warnings: list[ParseWarning] = []
+    entries = []
+    for rank, (title_tok, abstract_tok, authors, date) in enumerate(raw_entries, start=1):
+        published = None
+        inferred = False
+        if date is not None:
+            if date.year is not None:
+                published = _make_date(date.year, date, source, date.value_line)
+            elif listing_year is not None:
+                published = _make_date(listing_year, date, source, date.value_line)
+                inferred = True
+            else:
+                warnings.append(
+                    ParseWarning(
+                        date.value_line,
+                        f"date {date.text!r} has no year and the listing's year is unknown; "
+                        "pass --year to date it",
+                    )
+                )
+        entries.append(
+            Entry(
+                rank=rank,
+                line=title_tok.line,
+                title=title_tok.text,
+                abstract=abstract_tok.text,
+                authors_count=authors,
+                published=published,
+                published_text=date.text if date else None,
+                year_inferred=inferred,
+                upvotes=(date.upvotes or 0) if date else None,
+            )
+        )
+
+    listing_dt = None
+    if listing_year is not None:
+        listing_dt = _make_date(listing_year, listing_date, source, date_line)
+    rich = any(t.kind != "text" for t in tokens)
+    return Listing(
+        name=Path(source).stem,
+        source=source,
+        layout="rich" if rich else "simple",
+        date_text=listing_date.text,
+        date=listing_dt,
+        year=listing_year,
+        year_source=year_source,
+        header=tuple(line for line in lines[:header_end] if line),
+        entries=tuple(entries),
+        warnings=tuple(warnings),
+    )
+
+
+def read_listing(path: str | Path, year: int | None = None) -> Listing:
+    """Read and parse a listing file; bad input raises :class:`InputError`."""
+    path = Path(path)
+    source = display_path(path)
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        raise InputError(
+            source,
+            line,
+            f"not UTF-8 text (byte 0x{data[error.start]:02x} at column {column}); "
+            "save the listing as UTF-8",
+        ) from None
+    return parse_listing(text, source, year=year)
+
+
+def display_path(path: str | Path) -> str:
+    """The path relative to the working directory when it is below it."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _clean_lines(text: str) -> list[str]:
+    # splitlines() takes CRLF, CR and LF alike; a BOM and trailing spaces are noise.
+    return [line.rstrip() for line in text.lstrip("\ufeff").splitlines()]
+
+
+def _find_header_end(lines: list[str], source: str) -> int:
+    for index, line in enumerate(lines):
+        match = _DATE.match(line.strip())
+        if match and not match["year"] and not match["upvotes"]:
+            return index
+    raise InputError(
+        source,
+        1,
+        "no listing date found: the page header must end with a date line such as 'Mar 14'",
+    )
+
+
+def _parse_date(text: str, source: str, line: int) -> _Date:
+    text = text.strip()
+    match = _DATE.match(text)
+    if not match:
+        raise InputError(source, line, f"unparseable date {text!r} (expected e.g. 'Mar 27, 2024')")
+    date = _Date(
+        month=_MONTHS[match["month"].lower()],
+        day=int(match["day"]),
+        year=int(match["year"]) if match["year"] else None,
+        upvotes=int(match["upvotes"]) if match["upvotes"] else None,
+        text=text,
+    )
+    # Check the day now, whatever the year turns out to be (Feb 29 is checked later).
+    _make_date(date.year or 2000, date, source, line)
+    return date
+
+
+def _make_date(year: int, date: _Date, source: str, line: int) -> dt.date:
+    try:
+        return dt.date(year, date.month, date.day)
+    except ValueError as error:
+        raise InputError(source, line, f"unparseable date {date.text!r}: {error}") from None
+
+
+def _tokenize(lines: list[str], start: int, source: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    paragraph: list[tuple[int, str]] = []
+
+    def flush() -> None:
+        if paragraph:
+            tokens.append(_Token("text", paragraph[0][0], " ".join(t for _, t in paragraph)))
+            paragraph.clear()
+
+    for index in range(start, len(lines)):
+        number, line = index + 1, lines[index].strip()
+        if not line:
+            flush()
+        elif match := _AUTHORS.match(line):
+            flush()
+            tokens.append(_Token("authors", number, line, int(match["count"])))
+        elif _DOT.match(line):
+            flush()
+            tokens.append(_Token("dot", number, line))
+        elif _DATE_LIKE.match(line):
+            flush()
+            tokens.append(_Token("date", number, line, _parse_date(line, source, number)))
+        else:
+            paragraph.append((number, line))
+    flush()
+    return tokens
+
+
+@dataclass(frozen=True)
+class _EntryDate(_Date):
+    value_line: int = 0
+
+
+def _group_entries(tokens: list[_Token], source: str) -> list[tuple]:
+    entries = []
+    i = 0
+    while i < len(tokens):
+        title = tokens[i]
+        if title.kind != "text":
+            raise InputError(
+                source, title.line, f"{title.text!r} does not follow an entry's title and abstract"
+            )
+        if len(title.text) > MAX_TITLE_LENGTH:
+            raise InputError(
+                source,
+                title.line,
+                f"expected a paper title, found a paragraph of {len(title.text)} characters "
+                "(an abstract without a title?)",
+            )
+        if i + 1 >= len(tokens) or tokens[i + 1].kind != "text":
+            raise InputError(
+                source, title.line, f"truncated entry: the title {title.text!r} has no abstract"
+            )
+        abstract = tokens[i + 1]
+        i += 2
+        authors = None
+        date = None
+        if i < len(tokens) and tokens[i].kind == "authors":
+            authors = tokens[i].value
+            i += 1
+            if i >= len(tokens) or tokens[i].kind != "dot":
+                raise InputError(
+                    source,
+                    tokens[i - 1].line,
+                    f"truncated entry: {tokens[i - 1].text!r} must be followed by a '·' line "
+                    "and a date line",
+                )
+        if i < len(tokens) and tokens[i].kind == "dot":
+            i += 1
+            if i >= len(tokens) or tokens[i].kind != "date":
+                raise InputError(
+                    source,
+                    tokens[i - 1].line,
+                    "truncated entry: the '·' line must be followed by a date line",
+                )
+        if i < len(tokens) and tokens[i].kind == "date":
+            value: _Date = tokens[i].value
+            date = _EntryDate(**value.__dict__, value_line=tokens[i].line)
+            i += 1
+        entries.append((title, abstract, authors, date))
+    return entries
