@@ -123,7 +123,7 @@ def parse_listing(text: str, source: str, year: int | None = None) -> Listing:
     tokens = _tokenize(lines, header_end + 1, source)
     raw_entries = _group_entries(tokens, source)
     if not raw_entries:
-        raise InputError(source, len(lines), "no entries found after the listing date")
+        raise InputError(source, date_line, "no entries found after the listing date")
 
     explicit_years = [d.year for *_, d in raw_entries if d is not None and d.year is not None]
     if year is not None:

@@ -11,8 +11,19 @@ _NON_WORD = re.compile(r"[\W_]+")
 _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
 # Single words that start a title before a colon without being the paper's name.
 _NOT_NAMES = frozenset(
-    "abstract commentary editorial introduction note overview perspective position "
-    "review survey tutorial".split()
+    {
+        "abstract",
+        "commentary",
+        "editorial",
+        "introduction",
+        "note",
+        "overview",
+        "perspective",
+        "position",
+        "review",
+        "survey",
+        "tutorial",
+    }
 )
 
 

@@ -102,7 +102,9 @@ def parse_topics(text: str, source: str) -> list[Topic]:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark else None
-        raise InputError(source, line, f"invalid YAML: {getattr(error, 'problem', error)}") from None
+        raise InputError(
+            source, line, f"invalid YAML: {getattr(error, 'problem', error)}"
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("topics"), list):
         raise InputError(source, 1, "expected a mapping with a 'topics:' list")
     topics: list[Topic] = []

@@ -1,0 +1,112 @@
+"""The command line: ``python build.py COMMAND`` (or ``papershelf COMMAND``)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import click
+
+from .errors import InputError
+from .pipeline import BuildResult, StrictError, build_database
+
+DEFAULT_LISTINGS = "content/listings"
+DEFAULT_TOPICS = "content/topics.yml"
+DEFAULT_DB = "datasets/papers.db"
+DEFAULT_METADATA = "datasets/metadata.yml"
+
+
+def _progress(items: Iterable, label: str) -> Iterator:
+    items = list(items)
+    with click.progressbar(items, label=label, file=sys.stderr, show_pos=True) as bar:
+        yield from bar
+
+
+@click.group()
+@click.version_option(package_name="papershelf")
+def cli() -> None:
+    """papershelf: build a research-paper collection into a database and a website."""
+
+
+db_option = click.option(
+    "--db",
+    "db_path",
+    default=DEFAULT_DB,
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The SQLite database.",
+)
+
+
+@cli.command()
+@click.option(
+    "--listings",
+    "listings_dir",
+    default=DEFAULT_LISTINGS,
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Directory of listing files.",
+)
+@click.option(
+    "--topics",
+    "topics_path",
+    default=DEFAULT_TOPICS,
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="The topics taxonomy (YAML).",
+)
+@db_option
+@click.option("--year", type=int, help="Year of dates that show none (default: inferred).")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+def db(listings_dir: Path, topics_path: Path, db_path: Path, year: int | None, strict: bool):
+    """Parse the listings into the SQLite database (written atomically)."""
+    result = run_db(listings_dir, topics_path, db_path, year, strict)
+    _summarise(result)
+
+
+def run_db(listings_dir, topics_path, db_path, year, strict) -> BuildResult:
+    try:
+        return build_database(
+            listings_dir, topics_path, db_path, year=year, strict=strict, progress=_progress
+        )
+    except (InputError, StrictError) as error:
+        raise click.ClickException(str(error)) from None
+    except FileNotFoundError as error:
+        raise click.ClickException(f"{error.filename}: no such file") from None
+
+
+def _summarise(result: BuildResult) -> None:
+    for warning in result.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    if result.uncategorised:
+        click.echo("Papers no topic rule matched:", err=True)
+        for slug, title in result.uncategorised:
+            click.echo(f"  {slug}  {title}", err=True)
+    click.echo(
+        f"Wrote {result.db_path}: {result.listings} listings, {result.entries} entries, "
+        f"{result.papers} papers, {result.topics} topics, "
+        f"{len(result.uncategorised)} uncategorised, {len(result.warnings)} warnings."
+    )
+
+
+@cli.command()
+@db_option
+@click.option(
+    "--metadata",
+    default=DEFAULT_METADATA,
+    show_default=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Datasette metadata: descriptions, facets, canned queries.",
+)
+@click.option("--port", default=8001, show_default=True, type=int, help="Port to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+def serve(db_path: Path, metadata: str, port: int, host: str):
+    """Serve the database read-only in Datasette."""
+    if not db_path.exists():
+        raise click.ClickException(f"{db_path}: no such database; run 'python build.py db' first")
+    command = [sys.executable, "-m", "datasette", "serve", "--immutable", str(db_path)]
+    command += ["--metadata", metadata, "--host", host, "--port", str(port)]
+    click.echo(f"Datasette on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+    sys.exit(subprocess.call(command))

@@ -1,0 +1,326 @@
+"""Write the collection to SQLite with sqlite-utils: the single source of truth.
+
+Tables (descriptions of every column are in ``datasets/metadata.yml``)::
+
+    papers ─┬─ paper_listings ── listings
+            ├─ paper_topics ──── topics
+            ├─ links
+            └─ related_papers ── papers
+
+Rows are inserted in a sorted order, so the same input gives the same database.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+import sqlite_utils
+
+from .papers import Paper
+from .parse import Listing
+from .related import Related
+from .topics import Topic, TopicMatch
+
+SCHEMA: dict[str, dict] = {
+    "listings": {
+        "columns": {
+            "name": str,
+            "filename": str,
+            "layout": str,
+            "date": str,
+            "date_text": str,
+            "year": int,
+            "year_source": str,
+            "entries": int,
+            "papers": int,
+            "header": str,
+        },
+        "pk": "name",
+        "not_null": {"filename", "layout", "date_text", "entries", "papers"},
+    },
+    "papers": {
+        "columns": {
+            "slug": str,
+            "title": str,
+            "short_name": str,
+            "abstract": str,
+            "published": str,
+            "published_year": int,
+            "published_text": str,
+            "year_inferred": int,
+            "upvotes": int,
+            "authors_count": int,
+            "listing_count": int,
+            "title_key": str,
+        },
+        "pk": "slug",
+        "not_null": {"title", "abstract", "year_inferred", "listing_count", "title_key"},
+    },
+    "paper_listings": {
+        "columns": {
+            "listing": str,
+            "rank": int,
+            "paper": str,
+            "line": int,
+            "title_as_listed": str,
+        },
+        "pk": ("listing", "rank"),
+        "not_null": {"paper", "line", "title_as_listed"},
+        "foreign_keys": [("listing", "listings", "name"), ("paper", "papers", "slug")],
+    },
+    "topics": {
+        "columns": {
+            "slug": str,
+            "name": str,
+            "description": str,
+            "rules": str,
+            "position": int,
+            "paper_count": int,
+        },
+        "pk": "slug",
+        "not_null": {"name", "description", "rules", "position", "paper_count"},
+    },
+    "paper_topics": {
+        "columns": {
+            "paper": str,
+            "topic": str,
+            "rule": str,
+            "field": str,
+            "matched_text": str,
+        },
+        "pk": ("paper", "topic"),
+        "not_null": {"rule", "field", "matched_text"},
+        "foreign_keys": [("paper", "papers", "slug"), ("topic", "topics", "slug")],
+    },
+    "links": {
+        "columns": {
+            "paper": str,
+            "position": int,
+            "url": str,
+            "kind": str,
+            "host": str,
+        },
+        "pk": ("paper", "position"),
+        "not_null": {"url", "kind", "host"},
+        "foreign_keys": [("paper", "papers", "slug")],
+    },
+    "related_papers": {
+        "columns": {
+            "paper": str,
+            "rank": int,
+            "related_paper": str,
+            "score": float,
+            "similarity": float,
+            "shared_topics": int,
+        },
+        "pk": ("paper", "rank"),
+        "not_null": {"related_paper", "score", "similarity", "shared_topics"},
+        "foreign_keys": [("paper", "papers", "slug"), ("related_paper", "papers", "slug")],
+    },
+}
+
+INDEXES = [
+    ("papers", ["published"]),
+    ("papers", ["upvotes"]),
+    ("papers", ["title_key"]),
+    ("paper_listings", ["paper"]),
+    ("paper_topics", ["topic"]),
+    ("links", ["kind"]),
+    ("links", ["url"]),
+    ("related_papers", ["related_paper"]),
+]
+
+VIEWS = {
+    # One row per paper with its topics and listings flattened, for browsing and CSV.
+    "papers_with_topics": """
+select
+  papers.slug,
+  papers.title,
+  papers.short_name,
+  papers.published,
+  papers.year_inferred,
+  papers.upvotes,
+  papers.authors_count,
+  papers.listing_count,
+  (
+    select group_concat(name, '; ') from (
+      select topics.name from paper_topics
+      join topics on topics.slug = paper_topics.topic
+      where paper_topics.paper = papers.slug
+      order by topics.position
+    )
+  ) as topics,
+  (
+    select group_concat(url, ' ') from (
+      select url from links where links.paper = papers.slug and kind = 'code'
+      order by position
+    )
+  ) as code_links,
+  papers.abstract
+from papers
+order by papers.published desc nulls last, papers.slug
+""",
+    # Every appearance of a paper in a listing, with the listing's date.
+    "appearances": """
+select
+  paper_listings.listing,
+  listings.date as listing_date,
+  paper_listings.rank,
+  paper_listings.paper,
+  papers.title,
+  papers.published,
+  papers.upvotes
+from paper_listings
+join listings on listings.name = paper_listings.listing
+join papers on papers.slug = paper_listings.paper
+order by paper_listings.listing, paper_listings.rank
+""",
+    # Topic sizes, date ranges and upvotes at a glance.
+    "topic_summary": """
+select
+  topics.slug,
+  topics.name,
+  count(papers.slug) as papers,
+  min(papers.published) as first_published,
+  max(papers.published) as last_published,
+  sum(papers.upvotes) as total_upvotes,
+  sum(case when exists (
+    select 1 from links where links.paper = papers.slug and links.kind = 'code'
+  ) then 1 else 0 end) as papers_with_code
+from topics
+left join paper_topics on paper_topics.topic = topics.slug
+left join papers on papers.slug = paper_topics.paper
+group by topics.slug
+order by topics.position
+""",
+}
+
+
+def ensure_db_shape(db: sqlite_utils.Database) -> None:
+    """Create the tables, indexes, full-text search and views. Safe to run again."""
+    db.execute("pragma foreign_keys = on")
+    for name, spec in SCHEMA.items():  # in order: a table before those that refer to it
+        db[name].create(
+            spec["columns"],
+            pk=spec["pk"],
+            not_null=spec.get("not_null"),
+            foreign_keys=spec.get("foreign_keys"),
+            if_not_exists=True,
+        )
+    for table, columns in INDEXES:
+        db[table].create_index(columns, if_not_exists=True)
+    for name, sql in VIEWS.items():
+        db.create_view(name, sql.strip(), replace=True)
+
+
+def write_collection(
+    db: sqlite_utils.Database,
+    listings: Iterable[Listing],
+    papers: list[Paper],
+    topics: list[Topic],
+    matches: dict[str, list[TopicMatch]],
+    related: list[Related],
+) -> None:
+    """Fill an empty database shaped by :func:`ensure_db_shape`."""
+    listings = sorted(listings, key=lambda listing: listing.name)
+    topic_counts = {topic.slug: 0 for topic in topics}
+    for paper_matches in matches.values():
+        for match in paper_matches:
+            topic_counts[match.topic] += 1
+    papers_per_listing: dict[str, set[str]] = {}
+    for paper in papers:
+        for appearance in paper.appearances:
+            papers_per_listing.setdefault(appearance.listing, set()).add(paper.slug)
+
+    with db.conn:
+        db["listings"].insert_all(
+            {
+                "name": listing.name,
+                "filename": listing.source.replace("\\", "/").rsplit("/", 1)[-1],
+                "layout": listing.layout,
+                "date": listing.date.isoformat() if listing.date else None,
+                "date_text": listing.date_text,
+                "year": listing.year,
+                "year_source": listing.year_source,
+                "entries": len(listing.entries),
+                "papers": len(papers_per_listing.get(listing.name, ())),
+                "header": "\n".join(listing.header),
+            }
+            for listing in listings
+        )
+        db["papers"].insert_all(
+            {
+                "slug": paper.slug,
+                "title": paper.title,
+                "short_name": paper.short_name,
+                "abstract": paper.abstract,
+                "published": paper.published.isoformat() if paper.published else None,
+                "published_year": paper.published.year if paper.published else None,
+                "published_text": paper.published_text,
+                "year_inferred": int(paper.year_inferred),
+                "upvotes": paper.upvotes,
+                "authors_count": paper.authors_count,
+                "listing_count": len(paper.appearances),
+                "title_key": paper.key,
+            }
+            for paper in papers
+        )
+        db["topics"].insert_all(
+            {
+                "slug": topic.slug,
+                "name": topic.name,
+                "description": topic.description,
+                "rules": json.dumps(list(topic.rules), ensure_ascii=False),
+                "position": topic.position,
+                "paper_count": topic_counts[topic.slug],
+            }
+            for topic in topics
+        )
+        db["paper_listings"].insert_all(
+            {
+                "listing": appearance.listing,
+                "rank": appearance.rank,
+                "paper": paper.slug,
+                "line": appearance.line,
+                "title_as_listed": appearance.title,
+            }
+            for paper in papers
+            for appearance in paper.appearances
+        )
+        db["paper_topics"].insert_all(
+            {
+                "paper": slug,
+                "topic": match.topic,
+                "rule": match.rule,
+                "field": match.field,
+                "matched_text": match.matched,
+            }
+            for slug in sorted(matches)
+            for match in matches[slug]
+        )
+        db["links"].insert_all(
+            {
+                "paper": paper.slug,
+                "position": position,
+                "url": link.url,
+                "kind": link.kind,
+                "host": link.host,
+            }
+            for paper in papers
+            for position, link in enumerate(paper.links, start=1)
+        )
+        db["related_papers"].insert_all(
+            {
+                "paper": item.paper,
+                "rank": item.rank,
+                "related_paper": item.related,
+                "score": item.score,
+                "similarity": item.similarity,
+                "shared_topics": item.shared_topics,
+            }
+            for item in related
+        )
+    db["papers"].enable_fts(
+        ["title", "abstract"], tokenize="porter", create_triggers=True, replace=True
+    )

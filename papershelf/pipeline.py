@@ -1,0 +1,127 @@
+"""The database stage end to end: listing files and topics in, ``papers.db`` out."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+import sqlite_utils
+
+from .database import ensure_db_shape, write_collection
+from .errors import InputError
+from .papers import merge_listings
+from .parse import display_path, read_listing
+from .related import related_papers
+from .topics import TopicRules, load_topics
+
+LISTING_SUFFIXES = (".txt",)
+
+T = TypeVar("T")
+Progress = Callable[[Iterable[T], str], Iterator[T]]
+
+
+def _no_progress(items: Iterable[T], label: str) -> Iterator[T]:
+    yield from items
+
+
+@dataclass
+class BuildResult:
+    db_path: Path
+    listings: int = 0
+    entries: int = 0
+    papers: int = 0
+    topics: int = 0
+    memberships: int = 0
+    links: int = 0
+    related: int = 0
+    uncategorised: list[tuple[str, str]] = field(default_factory=list)  # (slug, title)
+    warnings: list[str] = field(default_factory=list)
+
+
+class StrictError(Exception):
+    """Warnings were found and ``--strict`` turns them into an error."""
+
+    def __init__(self, warnings: list[str]):
+        self.warnings = warnings
+        lines = "\n".join(f"  {warning}" for warning in warnings)
+        super().__init__(f"{len(warnings)} warning(s) and --strict is set:\n{lines}")
+
+
+def find_listings(directory: str | Path) -> list[Path]:
+    """The listing files in ``directory``, sorted by name."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise InputError(display_path(directory), None, "no such listings directory")
+    files = sorted(
+        p for p in directory.iterdir() if p.is_file() and p.suffix.lower() in LISTING_SUFFIXES
+    )
+    if not files:
+        raise InputError(
+            display_path(directory), None, f"no listing files ({', '.join(LISTING_SUFFIXES)})"
+        )
+    return files
+
+
+def build_database(
+    listings_dir: str | Path,
+    topics_path: str | Path,
+    db_path: str | Path,
+    *,
+    year: int | None = None,
+    strict: bool = False,
+    progress: Progress = _no_progress,
+) -> BuildResult:
+    """Parse, merge, classify and relate, then write ``db_path`` atomically.
+
+    Nothing is written until every input has parsed: bad input raises
+    :class:`InputError` (or :class:`StrictError`) and leaves an existing database as it was.
+    """
+    db_path = Path(db_path)
+    result = BuildResult(db_path=db_path)
+    files = find_listings(listings_dir)
+    topics = load_topics(topics_path)
+    listings = [read_listing(path, year=year) for path in progress(files, "Parsing listings")]
+    for listing in listings:
+        result.warnings.extend(f"{listing.source}:{w.line}: {w.message}" for w in listing.warnings)
+
+    papers, merge_warnings = merge_listings(listings)
+    result.warnings.extend(str(w) for w in merge_warnings)
+    if strict and result.warnings:
+        raise StrictError(result.warnings)
+
+    rules = TopicRules(topics)
+    matches = {paper.slug: rules.match(paper.title, paper.abstract) for paper in papers}
+    result.uncategorised = [(p.slug, p.title) for p in papers if not matches[p.slug]]
+    related = related_papers(
+        [p.slug for p in papers],
+        [f"{p.title}. {p.title}. {p.abstract}" for p in papers],
+        [{m.topic for m in matches[p.slug]} for p in papers],
+    )
+
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = db_path.with_name(f".{db_path.name}.tmp-{os.getpid()}")
+    temporary.unlink(missing_ok=True)
+    try:
+        db = sqlite_utils.Database(temporary)
+        ensure_db_shape(db)
+        write_collection(db, listings, papers, topics, matches, related)
+        problems = list(db.execute("pragma foreign_key_check").fetchall())
+        if problems:
+            raise RuntimeError(f"foreign key check failed: {problems[:5]}")
+        db.execute("vacuum")
+        db.close()
+        os.replace(temporary, db_path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+    result.listings = len(listings)
+    result.entries = sum(len(listing.entries) for listing in listings)
+    result.papers = len(papers)
+    result.topics = len(topics)
+    result.memberships = sum(len(m) for m in matches.values())
+    result.links = sum(len(p.links) for p in papers)
+    result.related = len(related)
+    return result

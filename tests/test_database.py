@@ -1,0 +1,140 @@
+import sqlite3
+
+import sqlite_utils
+import yaml
+
+from papershelf.pipeline import build_database
+
+from .conftest import LISTINGS, METADATA, TOPICS
+
+
+def test_counts(real_db):
+    db = sqlite_utils.Database(real_db)
+    assert db["papers"].count == 290
+    assert db["listings"].count == 5
+    assert db["paper_listings"].count == 378
+    assert [r["entries"] for r in db["listings"].rows_where(order_by="name")] == [
+        65,
+        65,
+        74,
+        94,
+        80,
+    ]
+
+
+def test_tables_have_primary_and_foreign_keys(real_db):
+    db = sqlite_utils.Database(real_db)
+    assert db["papers"].pks == ["slug"]
+    assert db["paper_listings"].pks == ["listing", "rank"]
+    assert {(fk.column, fk.other_table) for fk in db["paper_topics"].foreign_keys} == {
+        ("paper", "papers"),
+        ("topic", "topics"),
+    }
+    assert {(fk.column, fk.other_table) for fk in db["related_papers"].foreign_keys} == {
+        ("paper", "papers"),
+        ("related_paper", "papers"),
+    }
+    assert list(db.execute("pragma foreign_key_check").fetchall()) == []
+
+
+def test_full_text_search_finds_a_known_paper(real_db):
+    db = sqlite_utils.Database(real_db)
+    rows = list(db["papers"].search("surgical concept erasing", columns=["slug"]))
+    assert rows[0]["slug"].startswith("all-but-one-surgical-concept-erasing")
+    # porter stemming: "merges" finds "merging"
+    titles = [r["title"] for r in db["papers"].search("merges", columns=["title"])]
+    assert (
+        "LiNeS: Post-training Layer Scaling Prevents Forgetting and Enhances Model Merging"
+        in titles
+    )
+
+
+def test_a_paper_in_several_listings_is_one_row_with_every_appearance(real_db):
+    db = sqlite_utils.Database(real_db)
+    rows = db.execute(
+        "select listing_count, count(*) from papers group by listing_count order by 1"
+    ).fetchall()
+    assert rows == [(1, 230), (2, 37), (3, 18), (4, 5)]
+    slug = "language-models-are-few-shot-learners"
+    appearances = [r["listing"] for r in db["paper_listings"].rows_where("paper = ?", [slug])]
+    assert len(appearances) == db["papers"].get(slug)["listing_count"] >= 1
+
+
+def test_paper_record_matches_its_listing(real_db):
+    db = sqlite_utils.Database(real_db)
+    paper = db["papers"].get("free-process-rewards-without-process-labels")
+    assert paper["title"] == "Free Process Rewards without Process Labels"
+    assert (paper["published"], paper["year_inferred"], paper["upvotes"]) == ("2024-12-02", 0, 2)
+    assert paper["authors_count"] == 9
+
+
+def test_every_topic_membership_is_explained(real_db):
+    db = sqlite_utils.Database(real_db)
+    for row in db["paper_topics"].rows:
+        paper = db["papers"].get(row["paper"])
+        assert row["matched_text"] in paper[row["field"]]
+        assert row["rule"] in yaml.safe_load(db["topics"].get(row["topic"])["rules"])
+
+
+def test_at_least_95_percent_of_papers_have_a_topic(real_db):
+    db = sqlite_utils.Database(real_db)
+    with_topic = db.execute("select count(distinct paper) from paper_topics").fetchone()[0]
+    assert with_topic / db["papers"].count >= 0.95
+
+
+def test_links_are_stored_with_their_kind(real_db):
+    db = sqlite_utils.Database(real_db)
+    rows = list(db["links"].rows_where("url = ?", ["https://github.com/IBM/ensemble-instruct"]))
+    assert [(r["kind"], r["host"]) for r in rows] == [("code", "github.com")]
+    assert db.execute(
+        "select count(*) from links where url like '%.' or url like '%)'"
+    ).fetchone() == (0,)
+
+
+def test_related_papers_exclude_self_and_are_ranked(real_db):
+    db = sqlite_utils.Database(real_db)
+    assert db.execute(
+        "select count(*) from related_papers where paper = related_paper"
+    ).fetchone() == (0,)
+    per_paper = db.execute(
+        "select min(n), max(n) from (select count(*) n from related_papers group by paper)"
+    ).fetchone()
+    assert per_paper[0] >= 5 and per_paper[1] == 8
+    scores = [
+        r["score"]
+        for r in db["related_papers"].rows_where(
+            "paper = ?",
+            ["longlora-efficient-fine-tuning-of-long-context-large-language-models"],
+            order_by="rank",
+        )
+    ]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_views_return_one_row_per_paper(real_db):
+    db = sqlite_utils.Database(real_db)
+    assert db["papers_with_topics"].count == 290
+    assert db["appearances"].count == 378
+    row = next(
+        db["papers_with_topics"].rows_where(
+            "slug = ?", ["longlora-efficient-fine-tuning-of-long-context-large-language-models"]
+        )
+    )
+    assert "Parameter-efficient fine-tuning" in row["topics"].split("; ")
+
+
+def test_every_table_and_column_is_described_in_the_metadata(real_db):
+    metadata = yaml.safe_load(METADATA.read_text())["databases"]["papers"]["tables"]
+    db = sqlite_utils.Database(real_db)
+    for table in db.table_names():
+        if table.startswith("papers_fts"):
+            continue
+        assert metadata[table]["description"], table
+        assert set(metadata[table]["columns"]) == set(db[table].columns_dict), table
+
+
+def test_building_twice_gives_the_same_content(real_db, tmp_path):
+    again = tmp_path / "again.db"
+    build_database(LISTINGS, TOPICS, again)
+    assert list(sqlite3.connect(real_db).iterdump()) == list(sqlite3.connect(again).iterdump())
+    assert real_db.read_bytes() == again.read_bytes()
