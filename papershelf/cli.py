@@ -11,11 +11,15 @@ import click
 
 from .errors import InputError
 from .pipeline import BuildResult, StrictError, build_database
+from .site import SiteError, build_site
 
 DEFAULT_LISTINGS = "content/listings"
 DEFAULT_TOPICS = "content/topics.yml"
 DEFAULT_DB = "datasets/papers.db"
 DEFAULT_METADATA = "datasets/metadata.yml"
+DEFAULT_SITE = "site"
+DEFAULT_DOCS = "build/docs"
+DEFAULT_CONFIG = "mkdocs.yml"
 
 
 def _progress(items: Iterable, label: str) -> Iterator:
@@ -40,26 +44,71 @@ db_option = click.option(
 )
 
 
+def db_options(command):
+    """The options of the database stage, shared by ``db`` and ``all``."""
+    for option in reversed(
+        [
+            click.option(
+                "--listings",
+                "listings_dir",
+                default=DEFAULT_LISTINGS,
+                show_default=True,
+                type=click.Path(path_type=Path),
+                help="Directory of listing files.",
+            ),
+            click.option(
+                "--topics",
+                "topics_path",
+                default=DEFAULT_TOPICS,
+                show_default=True,
+                type=click.Path(path_type=Path),
+                help="The topics taxonomy (YAML).",
+            ),
+            db_option,
+            click.option(
+                "--year", type=int, help="Year of dates that show none (default: inferred)."
+            ),
+            click.option("--strict", is_flag=True, help="Treat warnings as errors."),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def site_options(command):
+    """The options of the site stage, shared by ``site`` and ``all``."""
+    for option in reversed(
+        [
+            click.option(
+                "--site-dir",
+                default=DEFAULT_SITE,
+                show_default=True,
+                type=click.Path(file_okay=False, path_type=Path),
+                help="Where the built site goes.",
+            ),
+            click.option(
+                "--docs-dir",
+                default=DEFAULT_DOCS,
+                show_default=True,
+                type=click.Path(file_okay=False, path_type=Path),
+                help="Where the generated Markdown pages go (not hand-edited).",
+            ),
+            click.option(
+                "--config",
+                "config_file",
+                default=DEFAULT_CONFIG,
+                show_default=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                help="The MkDocs configuration.",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
 @cli.command()
-@click.option(
-    "--listings",
-    "listings_dir",
-    default=DEFAULT_LISTINGS,
-    show_default=True,
-    type=click.Path(path_type=Path),
-    help="Directory of listing files.",
-)
-@click.option(
-    "--topics",
-    "topics_path",
-    default=DEFAULT_TOPICS,
-    show_default=True,
-    type=click.Path(path_type=Path),
-    help="The topics taxonomy (YAML).",
-)
-@db_option
-@click.option("--year", type=int, help="Year of dates that show none (default: inferred).")
-@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@db_options
 def db(listings_dir: Path, topics_path: Path, db_path: Path, year: int | None, strict: bool):
     """Parse the listings into the SQLite database (written atomically)."""
     result = run_db(listings_dir, topics_path, db_path, year, strict)
@@ -75,6 +124,64 @@ def run_db(listings_dir, topics_path, db_path, year, strict) -> BuildResult:
         raise click.ClickException(str(error)) from None
     except FileNotFoundError as error:
         raise click.ClickException(f"{error.filename}: no such file") from None
+
+
+@cli.command()
+@db_option
+@site_options
+def site(db_path: Path, site_dir: Path, docs_dir: Path, config_file: Path):
+    """Render the pages from the database and build the site with MkDocs."""
+    run_site(db_path, site_dir, docs_dir, config_file)
+
+
+@cli.command(name="all")
+@db_options
+@site_options
+def all_(
+    listings_dir: Path,
+    topics_path: Path,
+    db_path: Path,
+    year: int | None,
+    strict: bool,
+    site_dir: Path,
+    docs_dir: Path,
+    config_file: Path,
+):
+    """Build everything: the database, then the site."""
+    _summarise(run_db(listings_dir, topics_path, db_path, year, strict))
+    run_site(db_path, site_dir, docs_dir, config_file)
+
+
+def run_site(db_path: Path, site_dir: Path, docs_dir: Path, config_file: Path) -> None:
+    click.echo("Building the site with MkDocs…", err=True)
+    try:
+        result = build_site(db_path, site_dir, docs_dir, config_file, Path(DEFAULT_METADATA))
+    except SiteError as error:
+        raise click.ClickException(str(error)) from None
+    render = result.render
+    click.echo(
+        f"Wrote {site_dir}: {result.html_pages} HTML pages from {render.pages} Markdown pages "
+        f"({len(render.written)} files changed, {render.unchanged} unchanged, "
+        f"{len(render.removed)} removed)."
+    )
+
+
+@cli.command()
+@click.option(
+    "--site-dir",
+    default=DEFAULT_SITE,
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The built site.",
+)
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+def preview(site_dir: Path, port: int):
+    """Serve the built site on 127.0.0.1 to look at it locally."""
+    if not (site_dir / "index.html").exists():
+        raise click.ClickException(f"{site_dir}: no built site; run 'python build.py all' first")
+    click.echo(f"Serving {site_dir} on http://127.0.0.1:{port}/ (Ctrl-C to stop)", err=True)
+    command = [sys.executable, "-m", "http.server", str(port), "-b", "127.0.0.1"]
+    sys.exit(subprocess.call(command + ["-d", str(site_dir)]))
 
 
 def _summarise(result: BuildResult) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -31,13 +32,20 @@ class Link:
     host: str
 
 
+def link_spans(text: str) -> Iterator[tuple[int, int, str]]:
+    """``(start, end, url)`` of every http(s) link in ``text`` with a host."""
+    for match in _URL.finditer(text):
+        url = _strip_trailing(match.group(0))
+        if urlsplit(url).hostname:
+            yield match.start(), match.start() + len(url), url
+
+
 def extract_links(text: str) -> tuple[Link, ...]:
     """Every distinct http(s) link in ``text``, in order of appearance."""
     seen: dict[str, Link] = {}
-    for match in _URL.finditer(text):
-        url = _strip_trailing(match.group(0))
-        host = (urlsplit(url).hostname or "").lower()
-        if host and url not in seen:
+    for _, _, url in link_spans(text):
+        if url not in seen:
+            host = (urlsplit(url).hostname or "").lower()
             seen[url] = Link(url=url, kind=classify(url), host=host)
     return tuple(seen.values())
 

@@ -1,0 +1,606 @@
+"""Render the Markdown pages of the site from ``papers.db``.
+
+The database is the only input. Every string that came from a listing is untrusted: it
+goes through :func:`text` (inline Markdown) or :func:`block` (an HTML paragraph), which
+encode it so that Markdown, HTML and templates see only literal characters.
+
+Pages are written through :class:`PageWriter`, which leaves a file alone when its
+content is unchanged (so rebuilds and ``mkdocs serve`` stay fast) and removes pages
+that are no longer generated.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import shutil
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+from urllib.parse import quote, quote_plus
+
+import sqlite_utils
+import yaml
+
+from .charts import bar_chart, hbar_chart
+from .links import KIND_LABELS, KINDS, link_spans
+
+# Characters that Markdown or its extensions may read as syntax. They are written as
+# numeric character references, which the browser shows as the character itself.
+_MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|~^=:$@%<>&\"'")
+DOWNLOADS = "downloads"
+
+
+def text(value: object) -> str:
+    """Untrusted text, safe inline in Markdown (and in HTML attributes)."""
+    return "".join(f"&#{ord(c)};" if c in _MARKDOWN_SPECIAL else c for c in str(value))
+
+
+def code(value: object) -> str:
+    """Untrusted text as inline code (a Markdown code span would show the entities)."""
+    return f"<code>{text(value)}</code>"
+
+
+def block(value: str, css_class: str = "") -> str:
+    """Untrusted text as a raw HTML paragraph, with its http(s) links made clickable."""
+    out, last = [], 0
+    for start, end, url in link_spans(value):
+        out.append(escape(value[last:start]))
+        out.append(f'<a href="{escape(url)}" rel="nofollow noopener">{escape(url)}</a>')
+        last = end
+    out.append(escape(value[last:]))
+    cls = f' class="{css_class}"' if css_class else ""
+    return f'<p dir="auto"{cls}>{"".join(out)}</p>'
+
+
+def front_matter(title: str, description: str = "") -> str:
+    # The theme prints page.meta.title without escaping: it must already be HTML-safe.
+    meta = {"title": escape(title)}
+    if description:
+        meta["description"] = escape(description[:200])
+    return "---\n" + "".join(f"{k}: {json.dumps(v)}\n" for k, v in meta.items()) + "---\n\n"
+
+
+def format_date(iso: str | None, inferred: bool = False) -> str:
+    if not iso:
+        return "—"
+    date = dt.date.fromisoformat(iso)
+    shown = f"{date.strftime('%b')} {date.day}, {date.year}"
+    return f"{shown}*" if inferred else shown
+
+
+class PageWriter:
+    """Writes files under ``root`` only when their content changes."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.written: list[str] = []
+        self.unchanged = 0
+        self.seen: set[Path] = set()
+
+    def write(self, relative: str, content: str | bytes) -> None:
+        path = self.root / relative
+        self.seen.add(path)
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        if path.exists() and path.stat().st_size == len(data) and path.read_bytes() == data:
+            self.unchanged += 1
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.tmp")
+        temporary.write_bytes(data)
+        temporary.replace(path)
+        self.written.append(relative)
+
+    def copy(self, relative: str, source: Path) -> None:
+        path = self.root / relative
+        self.seen.add(path)
+        if path.exists() and _same_file(path, source):
+            self.unchanged += 1
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, path)
+        self.written.append(relative)
+
+    def remove_stale(self) -> list[str]:
+        removed = []
+        for path in sorted(self.root.rglob("*")):
+            if path.is_file() and path not in self.seen:
+                removed.append(str(path.relative_to(self.root)))
+                path.unlink()
+        return removed
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    return a.stat().st_size == b.stat().st_size and a.read_bytes() == b.read_bytes()
+
+
+@dataclass
+class SiteData:
+    """Everything the pages show, read from the database in a few queries."""
+
+    papers: dict[str, dict]
+    listings: dict[str, dict]
+    topics: dict[str, dict]
+    paper_topics: dict[str, list[dict]] = field(default_factory=dict)
+    topic_papers: dict[str, list[str]] = field(default_factory=dict)
+    appearances: dict[str, list[dict]] = field(default_factory=dict)
+    listing_entries: dict[str, list[dict]] = field(default_factory=dict)
+    links: dict[str, list[dict]] = field(default_factory=dict)
+    related: dict[str, list[dict]] = field(default_factory=dict)
+    schema: list[tuple[str, str, list[tuple[str, str]]]] = field(default_factory=list)
+    column_descriptions: dict[str, dict[str, str]] = field(default_factory=dict)
+    table_descriptions: dict[str, str] = field(default_factory=dict)
+
+
+def load_site_data(db: sqlite_utils.Database, metadata_path: Path | None) -> SiteData:
+    data = SiteData(
+        papers={r["slug"]: r for r in db["papers"].rows_where(order_by="slug")},
+        listings={r["name"]: r for r in db["listings"].rows_where(order_by="name")},
+        topics={r["slug"]: r for r in db["topics"].rows_where(order_by="position")},
+    )
+    for row in db["paper_topics"].rows_where(order_by="paper, topic"):
+        data.paper_topics.setdefault(row["paper"], []).append(row)
+        data.topic_papers.setdefault(row["topic"], []).append(row["paper"])
+    for row in db["paper_listings"].rows_where(order_by="listing, rank"):
+        data.appearances.setdefault(row["paper"], []).append(row)
+        data.listing_entries.setdefault(row["listing"], []).append(row)
+    for row in db["links"].rows_where(order_by="paper, position"):
+        data.links.setdefault(row["paper"], []).append(row)
+    for row in db["related_papers"].rows_where(order_by="paper, rank"):
+        data.related.setdefault(row["paper"], []).append(row)
+    for name in db.table_names():
+        if not name.startswith("papers_fts"):
+            columns = [(c.name, c.type) for c in db[name].columns]
+            data.schema.append((name, "table", columns))
+    for name in db.view_names():
+        data.schema.append((name, "view", [(c.name, c.type) for c in db[name].columns]))
+    if metadata_path and metadata_path.exists():
+        tables = yaml.safe_load(metadata_path.read_text(encoding="utf-8"))["databases"]["papers"][
+            "tables"
+        ]
+        for table, meta in tables.items():
+            data.table_descriptions[table] = " ".join(str(meta.get("description", "")).split())
+            data.column_descriptions[table] = meta.get("columns") or {}
+    return data
+
+
+@dataclass
+class RenderResult:
+    pages: int
+    written: list[str]
+    unchanged: int
+    removed: list[str]
+
+
+def render_site(
+    db_path: Path, docs_dir: Path, site_url: str, metadata_path: Path | None = None
+) -> RenderResult:
+    """Write every page, chart and download of the site into ``docs_dir``."""
+    db = sqlite_utils.Database(db_path)
+    data = load_site_data(db, metadata_path)
+    renderer = _Renderer(data, site_url)
+    writer = PageWriter(docs_dir)
+    pages = 0
+    for relative, content in renderer.pages():
+        writer.write(relative, content)
+        pages += relative.endswith(".md")
+    writer.copy(f"{DOWNLOADS}/papers.db", db_path)
+    csv_text, json_text = exports(db)
+    writer.write(f"{DOWNLOADS}/papers.csv", csv_text)
+    writer.write(f"{DOWNLOADS}/papers.json", json_text)
+    removed = writer.remove_stale()
+    return RenderResult(pages, writer.written, writer.unchanged, removed)
+
+
+def exports(db: sqlite_utils.Database) -> tuple[str, str]:
+    """CSV and JSON of every paper with its topics (the ``papers_with_topics`` view)."""
+    rows = list(db.query("select * from papers_with_topics order by slug"))
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    for row in rows:
+        row["topics"] = row["topics"].split("; ") if row["topics"] else []
+        row["code_links"] = row["code_links"].split(" ") if row["code_links"] else []
+    return buffer.getvalue(), json.dumps(rows, ensure_ascii=False, indent=1) + "\n"
+
+
+class _Renderer:
+    def __init__(self, data: SiteData, site_url: str):
+        self.data = data
+        self.site_url = site_url.rstrip("/") + "/" if site_url else ""
+        self.db_url = f"{self.site_url}{DOWNLOADS}/papers.db" if self.site_url else ""
+
+    # ---- helpers -------------------------------------------------------------------------
+
+    def lite(self, fragment: str = "") -> str:
+        """A Datasette Lite URL that opens the published database (empty without site_url)."""
+        if not self.db_url:
+            return ""
+        return f"https://lite.datasette.io/?url={quote(self.db_url, safe=':/')}#{fragment}"
+
+    def paper_link(self, slug: str, prefix: str) -> str:
+        return f"[{text(self.data.papers[slug]['title'])}]({prefix}papers/{slug}.md)"
+
+    def topic_link(self, slug: str, prefix: str) -> str:
+        return f"[{text(self.data.topics[slug]['name'])}]({prefix}topics/{slug}.md)"
+
+    def listing_label(self, name: str) -> str:
+        listing = self.data.listings[name]
+        when = format_date(listing["date"]) if listing["date"] else listing["date_text"]
+        return f"{name} ({when})"
+
+    def listing_link(self, name: str, prefix: str) -> str:
+        return f"[{text(self.listing_label(name))}]({prefix}listings/{name}.md)"
+
+    def chart(self, base: str, prefix: str, alt: str, make) -> tuple[list, str]:
+        """Light and dark SVG files, and the Markdown that shows the right one."""
+        files = [(f"charts/{base}-{p}.svg", make(p)) for p in ("light", "dark")]
+        markdown = (
+            f"![{text(alt)}]({prefix}charts/{base}-light.svg#only-light)"
+            f"![{text(alt)}]({prefix}charts/{base}-dark.svg#only-dark)\n"
+        )
+        return files, markdown
+
+    def paper_table(self, slugs: list[str], prefix: str, with_topics: bool = False) -> str:
+        head = "| Published | Upvotes | Title |"
+        rule = "| --- | ---: | --- |"
+        if with_topics:
+            head, rule = head + " Topics |", rule + " --- |"
+        lines = [head, rule]
+        for slug in slugs:
+            paper = self.data.papers[slug]
+            row = (
+                f"| {format_date(paper['published'], paper['year_inferred'])} "
+                f"| {'' if paper['upvotes'] is None else paper['upvotes']} "
+                f"| {self.paper_link(slug, prefix)} |"
+            )
+            if with_topics:
+                names = [
+                    text(self.data.topics[t["topic"]]["name"])
+                    for t in self.data.paper_topics.get(slug, [])
+                ]
+                row += f" {', '.join(names)} |"
+            lines.append(row)
+        return "\n".join(lines) + "\n"
+
+    def newest_first(self, slugs) -> list[str]:
+        papers = self.data.papers
+        return sorted(slugs, key=lambda s: (papers[s]["published"] or "", s), reverse=True)
+
+    # ---- pages ---------------------------------------------------------------------------
+
+    def pages(self):
+        yield from self.home()
+        yield from self.data_page()
+        yield "papers/index.md", self.papers_index()
+        yield "topics/index.md", self.topics_index()
+        yield "listings/index.md", self.listings_index()
+        for slug in self.data.papers:
+            yield f"papers/{slug}.md", self.paper_page(slug)
+        for slug in self.data.topics:
+            yield from self.topic_page(slug)
+        for name in self.data.listings:
+            yield f"listings/{name}.md", self.listing_page(name)
+
+    def home(self):
+        papers = self.data.papers
+        dated = sorted(p["published"] for p in papers.values() if p["published"])
+        by_size = sorted(
+            self.data.topics, key=lambda t: (-len(self.data.topic_papers.get(t, [])), t)
+        )
+        upvoted = sorted(
+            (s for s in papers if papers[s]["upvotes"]), key=lambda s: (-papers[s]["upvotes"], s)
+        )
+        years = Counter(p["published"][:4] for p in papers.values() if p["published"])
+        year_labels = [str(y) for y in range(int(min(years)), int(max(years)) + 1)] if years else []
+        out = [front_matter("papershelf", "A collection of research papers to browse and query.")]
+        out.append("# papershelf\n\n")
+        out.append(
+            "A collection of research papers gathered from Hugging Face paper listings, "
+            "with curated topics, related papers and the data behind it all to download "
+            "and query.\n\n"
+        )
+        out.append(
+            f'<div class="ps-stats" markdown>\n\n'
+            f"- **{len(papers)}** [papers](papers/index.md)\n"
+            f"- **{len(self.data.topics)}** [topics](topics/index.md)\n"
+            f"- **{len(self.data.listings)}** [listings](listings/index.md)\n"
+            f"- **{sum(len(a) for a in self.data.appearances.values())}** appearances\n"
+            + (
+                f"- published **{format_date(dated[0])}** to **{format_date(dated[-1])}** "
+                f"({len(dated)} dated)\n"
+                if dated
+                else ""
+            )
+            + "\n</div>\n\n"
+        )
+        files = []
+        if year_labels:
+            chart = self.chart(
+                "papers-per-year",
+                "",
+                "Papers per year of publication",
+                lambda p: bar_chart(
+                    year_labels,
+                    [years.get(y, 0) for y in year_labels],
+                    "Papers per year of publication",
+                    p,
+                ),
+            )
+            files += chart[0]
+            out.append("## Papers over time\n\n" + chart[1] + "\n")
+        top = by_size[:12]
+        chart = self.chart(
+            "topics",
+            "",
+            "Papers per topic",
+            lambda p: hbar_chart(
+                [self.data.topics[t]["name"] for t in top],
+                [len(self.data.topic_papers.get(t, [])) for t in top],
+                "Largest topics",
+                p,
+            ),
+        )
+        files += chart[0]
+        out.append("## Top topics\n\n" + chart[1] + "\n")
+        out.append(
+            "".join(
+                f"- {self.topic_link(t, '')} — {len(self.data.topic_papers.get(t, []))} papers\n"
+                for t in top
+            )
+            + "\n[All topics →](topics/index.md)\n\n"
+        )
+        if upvoted:
+            out.append("## Most upvoted\n\n" + self.paper_table(upvoted[:10], "") + "\n")
+        newest = [s for s in self.newest_first(papers) if papers[s]["published"]][:10]
+        if newest:
+            out.append(
+                "## Newest\n\n"
+                + self.paper_table(newest, "")
+                + "\n\\* the listing showed no year; it was inferred from the listing.\n\n"
+            )
+        out.append(self.query_help(""))
+        yield "index.md", "".join(out)
+        yield from files
+
+    def query_help(self, prefix: str) -> str:
+        lite = self.lite("/papers")
+        lines = [
+            "## Download and query\n\n",
+            f"- [papers.db]({prefix}{DOWNLOADS}/papers.db) — the SQLite database "
+            "(every table, full-text search, views)\n",
+            f"- [papers.csv]({prefix}{DOWNLOADS}/papers.csv) and "
+            f"[papers.json]({prefix}{DOWNLOADS}/papers.json) — one row per paper with its topics\n",
+        ]
+        if lite:
+            lines.append(
+                f"- [Query it in your browser with Datasette Lite]({lite}) — SQL with no server\n"
+            )
+        lines.append(
+            "- Locally: `python build.py serve` opens the database in Datasette with the "
+            "canned queries; `jupyter lab notebooks/` opens the analysis notebooks.\n\n"
+            f"The [Data page]({prefix}data.md) describes every table and column.\n"
+        )
+        return "".join(lines)
+
+    def data_page(self):
+        out = [front_matter("Data", "The papershelf database: schema and downloads.")]
+        out.append("# Data\n\n")
+        out.append(self.query_help("").replace("## Download and query\n\n", ""))
+        lite = self.lite()
+        if lite:
+            queries = [
+                "search?q=lora",
+                "papers_in_topic?topic=instruction-tuning",
+                "most_upvoted",
+                "papers_per_month",
+            ]
+            out.append("\n### Canned queries in Datasette Lite\n\n")
+            out.extend(f"- [{q.split('?')[0]}]({self.lite('/papers/' + q)})\n" for q in queries)
+        out.append("\n## Schema\n\n")
+        for table, kind, columns in self.data.schema:
+            description = self.data.table_descriptions.get(table, "")
+            out.append(f"### {table}\n\n*{kind}* — {text(description)}\n\n")
+            out.append("| Column | Type | Description |\n| --- | --- | --- |\n")
+            descriptions = self.data.column_descriptions.get(table, {})
+            for name, type_ in columns:
+                out.append(f"| `{name}` | {type_ or ''} | {text(descriptions.get(name, ''))} |\n")
+            out.append("\n")
+        yield "data.md", "".join(out)
+
+    def papers_index(self) -> str:
+        out = [front_matter("All papers", "Every paper in the collection, newest first.")]
+        out.append(f"# All papers\n\n{len(self.data.papers)} papers, newest first by year.\n\n")
+        by_year = defaultdict(list)
+        for slug, paper in self.data.papers.items():
+            by_year[paper["published"][:4] if paper["published"] else "Undated"].append(slug)
+        for year in sorted((y for y in by_year if y != "Undated"), reverse=True) + (
+            ["Undated"] if "Undated" in by_year else []
+        ):
+            slugs = by_year[year]
+            ordered = (
+                sorted(slugs, key=lambda s: (self.data.papers[s]["title"].casefold(), s))
+                if year == "Undated"
+                else self.newest_first(slugs)
+            )
+            out.append(f"## {year}\n\n{len(slugs)} papers.\n\n")
+            out.append(self.paper_table(ordered, "../", with_topics=True) + "\n")
+        return "".join(out)
+
+    def topics_index(self) -> str:
+        out = [front_matter("Topics", "The curated topics of the collection.")]
+        out.append(
+            "# Topics\n\nA paper is in a topic when one of the topic's words or phrases occurs "
+            "in its title or abstract; each paper page says which.\n\n"
+            "| Topic | Papers | Description |\n| --- | ---: | --- |\n"
+        )
+        for slug, topic in self.data.topics.items():
+            count = len(self.data.topic_papers.get(slug, []))
+            out.append(
+                f"| {self.topic_link(slug, '../')} | {count} | {text(topic['description'])} |\n"
+            )
+        return "".join(out)
+
+    def listings_index(self) -> str:
+        out = [front_matter("Listings", "The listing files the collection was built from.")]
+        out.append(
+            "# Listings\n\nThe pages the collection was copied from, in file order.\n\n"
+            "| Listing | Date | Layout | Entries | Papers |\n| --- | --- | --- | ---: | ---: |\n"
+        )
+        for name, listing in self.data.listings.items():
+            when = format_date(listing["date"]) if listing["date"] else text(listing["date_text"])
+            out.append(
+                f"| [{text(name)}]({name}.md) | {when} | {listing['layout']} "
+                f"| {listing['entries']} | {listing['papers']} |\n"
+            )
+        return "".join(out)
+
+    def paper_page(self, slug: str) -> str:
+        d = self.data
+        paper = d.papers[slug]
+        out = [front_matter(paper["title"], paper["abstract"])]
+        out.append(f"# {text(paper['title'])}\n\n")
+        facts = []
+        if paper["short_name"]:
+            facts.append(f"**{text(paper['short_name'])}**")
+        if paper["published"]:
+            inferred = " (year inferred)" if paper["year_inferred"] else ""
+            facts.append(f"Published {format_date(paper['published'])}{inferred}")
+        elif paper["published_text"]:
+            facts.append(f"Published {text(paper['published_text'])} (year unknown)")
+        if paper["upvotes"] is not None:
+            facts.append(f"{paper['upvotes']} upvotes")
+        if paper["authors_count"] is not None:
+            n = paper["authors_count"]
+            facts.append(f"{n} author{'s' if n != 1 else ''}")
+        if facts:
+            out.append('<div class="ps-facts" markdown>\n' + " · ".join(facts) + "\n</div>\n\n")
+        out.append("## Abstract\n\n" + block(paper["abstract"], "ps-abstract") + "\n\n")
+
+        topics = d.paper_topics.get(slug, [])
+        out.append("## Topics\n\n")
+        if topics:
+            for t in sorted(topics, key=lambda t: d.topics[t["topic"]]["position"]):
+                out.append(
+                    f"- {self.topic_link(t['topic'], '../')} — “{text(t['matched_text'])}” "
+                    f"in the {t['field']} (rule {code(t['rule'])})\n"
+                )
+        else:
+            out.append("No topic rule matches this paper.\n")
+        out.append("\n## Listed in\n\n")
+        for a in d.appearances.get(slug, []):
+            out.append(f"- {self.listing_link(a['listing'], '../')}, rank {a['rank']}\n")
+
+        links = d.links.get(slug, [])
+        if links:
+            out.append("\n## Links\n\n")
+            for kind in KINDS:
+                of_kind = [link for link in links if link["kind"] == kind]
+                if of_kind:
+                    out.append(f"**{KIND_LABELS[kind]}**\n\n")
+                    out.extend(
+                        f'- <a href="{escape(link["url"])}" rel="nofollow noopener">'
+                        f"{text(link['url'])}</a>\n"
+                        for link in of_kind
+                    )
+                    out.append("\n")
+
+        related = d.related.get(slug, [])
+        out.append("\n## Related papers\n\n")
+        if related:
+            for r in related:
+                shared = r["shared_topics"]
+                note = f", {shared} shared topic{'s' if shared != 1 else ''}" if shared else ""
+                out.append(
+                    f"1. {self.paper_link(r['related_paper'], '../')} "
+                    f"<small>(similarity {r['similarity']:.2f}{note})</small>\n"
+                )
+        else:
+            out.append("None found.\n")
+
+        title_q = quote_plus(paper["title"])
+        out.append("\n## Find it elsewhere\n\n")
+        out.append(
+            f'- <a href="https://huggingface.co/papers?q={escape(title_q)}" rel="nofollow">'
+            "Search Hugging Face papers</a>\n"
+            f'- <a href="https://arxiv.org/search/?searchtype=title&amp;query={escape(title_q)}" '
+            'rel="nofollow">Search arXiv by title</a>\n'
+        )
+        lite = self.lite(f"/papers/papers/{quote(slug)}")
+        if lite:
+            out.append(f"- [Open in Datasette Lite]({lite})\n")
+        return "".join(out)
+
+    def topic_page(self, slug: str):
+        d = self.data
+        topic = d.topics[slug]
+        members = d.topic_papers.get(slug, [])
+        out = [front_matter(topic["name"], topic["description"])]
+        out.append(f"# {text(topic['name'])}\n\n{text(topic['description'])}\n\n")
+        out.append(f"**{len(members)} papers.** ")
+        rules = json.loads(topic["rules"])
+        out.append(
+            "A paper is here when its title or abstract contains "
+            + ", ".join(code(r) for r in rules)
+            + ".\n\n"
+        )
+        years = Counter(d.papers[s]["published"][:4] for s in members if d.papers[s]["published"])
+        files = []
+        if years:
+            labels = [str(y) for y in range(int(min(years)), int(max(years)) + 1)]
+            chart = self.chart(
+                f"topic-{slug}",
+                "../",
+                f"{topic['name']}: papers per year",
+                lambda p: bar_chart(
+                    labels, [years.get(y, 0) for y in labels], "Papers per year", p, height=220
+                ),
+            )
+            files += chart[0]
+            out.append(chart[1] + "\n")
+        co = Counter()
+        member_set = set(members)
+        for other, other_members in d.topic_papers.items():
+            if other != slug:
+                co[other] = len(member_set.intersection(other_members))
+        related = [(t, n) for t, n in sorted(co.items(), key=lambda i: (-i[1], i[0])) if n][:6]
+        if related:
+            out.append("## Related topics\n\n")
+            out.extend(f"- {self.topic_link(t, '../')} — {n} papers in both\n" for t, n in related)
+            out.append("\n")
+        lite = self.lite(f"/papers/papers_in_topic?topic={slug}")
+        if lite:
+            out.append(f"[Query this topic in Datasette Lite]({lite})\n\n")
+        out.append("## Papers\n\n" + self.paper_table(self.newest_first(members), "../"))
+        yield f"topics/{slug}.md", "".join(out)
+        yield from files
+
+    def listing_page(self, name: str) -> str:
+        listing = self.data.listings[name]
+        when = format_date(listing["date"]) if listing["date"] else text(listing["date_text"])
+        out = [front_matter(f"Listing {name}", f"The papers of listing {name}.")]
+        out.append(f"# Listing {text(name)}\n\n")
+        year_note = {
+            "inferred": " (year inferred from the dates it shows)",
+            "option": " (year given with --year)",
+        }.get(listing["year_source"], " (year unknown)")
+        out.append(
+            f"- File: {code(listing['filename'])}\n- Date: {when}{year_note}\n"
+            f"- Layout: {listing['layout']}\n- {listing['entries']} entries, "
+            f"{listing['papers']} distinct papers\n\n"
+        )
+        out.append("## Papers in listed order\n\n| Rank | Published | Upvotes | Title |\n")
+        out.append("| ---: | --- | ---: | --- |\n")
+        for entry in self.data.listing_entries.get(name, []):
+            paper = self.data.papers[entry["paper"]]
+            out.append(
+                f"| {entry['rank']} | {format_date(paper['published'], paper['year_inferred'])} "
+                f"| {'' if paper['upvotes'] is None else paper['upvotes']} "
+                f"| {self.paper_link(entry['paper'], '../')} |\n"
+            )
+        return "".join(out)
