@@ -61,7 +61,8 @@ def front_matter(title: str, description: str = "") -> str:
     meta = {"title": escape(title)}
     if description:
         meta["description"] = escape(description[:200])
-    return "---\n" + "".join(f"{k}: {json.dumps(v)}\n" for k, v in meta.items()) + "---\n\n"
+    lines = "".join(f"{k}: {json.dumps(v, ensure_ascii=False)}\n" for k, v in meta.items())
+    return f"---\n{lines}---\n\n"
 
 
 def format_date(iso: str | None, inferred: bool = False) -> str:

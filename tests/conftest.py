@@ -30,3 +30,31 @@ def fixture_listings(tmp_path) -> Path:
     for name in ("simple.txt", "rich.txt"):
         shutil.copy(FIXTURES / name, directory / name)
     return directory
+
+
+CONFIG = REPO / "mkdocs.yml"
+
+
+def build_site_into(db_path: Path, root: Path):
+    """Build the site from ``db_path`` under ``root`` (docs and site directories)."""
+    from papershelf.site import build_site
+
+    return build_site(db_path, root / "site", root / "docs", CONFIG, METADATA)
+
+
+@pytest.fixture(scope="session")
+def real_site(real_db, tmp_path_factory):
+    """The site built from the real database: (root, SiteResult)."""
+    root = tmp_path_factory.mktemp("real-site")
+    return root, build_site_into(real_db, root)
+
+
+@pytest.fixture(scope="session")
+def hostile_site(tmp_path_factory):
+    """Database and site built from the hostile fixture alone."""
+    root = tmp_path_factory.mktemp("hostile")
+    listings = root / "listings"
+    listings.mkdir()
+    shutil.copy(FIXTURES / "hostile.txt", listings / "hostile.txt")
+    build_database(listings, TOPICS, root / "papers.db")
+    return root, build_site_into(root / "papers.db", root)

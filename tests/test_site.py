@@ -1,0 +1,257 @@
+import csv
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import sqlite_utils
+
+from papershelf.pages import render_site
+from papershelf.site import read_site_url
+
+from .conftest import CONFIG, METADATA
+
+SAFE_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+class _Links(HTMLParser):
+    """Collects links, and anything a browser would run."""
+
+    def __init__(self):
+        super().__init__()
+        self.links: list[str] = []
+        self.dangerous: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag, attrs):
+        self._in_script = tag == "script"
+        for name, value in attrs:
+            if name in ("href", "src") and value:
+                self.links.append(value)
+                if value.strip().lower().startswith("javascript:"):
+                    self.dangerous.append(f"{tag} {name}={value}")
+            if name.startswith("on"):
+                self.dangerous.append(f"{tag} {name}={value}")
+
+    def handle_endtag(self, tag):
+        self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script and "alert(" in data:
+            self.dangerous.append(f"script: {data[:80]}")
+
+
+def links_of(html: str) -> list[str]:
+    parser = _Links()
+    parser.feed(html)
+    return parser.links
+
+
+def page(site: Path, path: str) -> str:
+    return (site / path / "index.html").read_text(encoding="utf-8")
+
+
+def test_every_paper_topic_and_listing_has_a_page(real_db, real_site):
+    root, result = real_site
+    site = root / "site"
+    db = sqlite_utils.Database(real_db)
+    slugs = [r["slug"] for r in db["papers"].rows]
+    assert len(slugs) == 290
+    assert len(list((site / "papers").glob("*/index.html"))) == 290
+    for slug in slugs:
+        assert (site / "papers" / slug / "index.html").exists(), slug
+    for topic in db["topics"].rows:
+        assert topic["name"] in page(site, f"topics/{topic['slug']}")
+    for listing in db["listings"].rows:
+        assert (site / "listings" / listing["name"] / "index.html").exists()
+    assert result.html_pages == 290 + db["topics"].count + 5 + 5  # + home, data, 3 indexes
+
+
+def test_paper_page_content(real_db, real_site):
+    root, _ = real_site
+    db = sqlite_utils.Database(real_db)
+    slug = "longlora-efficient-fine-tuning-of-long-context-large-language-models"
+    html = page(root / "site", f"papers/{slug}")
+    paper = db["papers"].get(slug)
+    assert "<h1" in html and "LongLoRA: Efficient Fine-tuning of Long-Context" in html
+    assert "We present LongLoRA, an efficient fine-tuning approach" in html
+    assert "Published Sep 21, 2023" in html and f"{paper['upvotes']} upvotes" in html
+    # topics, linked, with the words that matched
+    assert 'href="../../topics/parameter-efficient-fine-tuning/"' in html
+    assert "“LongLoRA” in the title" in html
+    # listings with rank, related papers, elsewhere links
+    assert 'href="../../listings/002_dc612afc06a47ab7/"' in html
+    for row in db["related_papers"].rows_where("paper = ?", [slug]):
+        assert f'href="../{row["related_paper"]}/"' in html
+    assert "https://huggingface.co/papers?q=LongLoRA" in html
+    assert "https://arxiv.org/search/?searchtype=title&amp;query=LongLoRA" in html
+    assert (
+        "https://lite.datasette.io/?url=https://papershelf.github.io/papershelf/downloads/papers.db#/papers/papers/"
+        + slug
+        in html
+    )
+
+
+def test_abstract_links_are_clickable_and_grouped(real_db, real_site):
+    root, _ = real_site
+    db = sqlite_utils.Database(real_db)
+    slug = next(db["papers"].rows_where("title like 'Ensemble-Instruct%'"))["slug"]
+    html = page(root / "site", f"papers/{slug}")
+    assert html.count('href="https://github.com/IBM/ensemble-instruct"') == 2  # abstract + links
+    assert "Code repository" in html
+
+
+def test_inferred_year_is_marked(real_db, real_site):
+    root, _ = real_site
+    row = next(sqlite_utils.Database(real_db)["papers"].rows_where("year_inferred = 1", limit=1))
+    assert "(year inferred)" in page(root / "site", f"papers/{row['slug']}")
+
+
+def test_topic_page_lists_papers_newest_first_with_chart_and_related_topics(real_db, real_site):
+    root, _ = real_site
+    db = sqlite_utils.Database(real_db)
+    html = page(root / "site", "topics/model-merging")
+    rows = list(
+        db.query(
+            "select p.slug, p.published from paper_topics t join papers p on p.slug = t.paper "
+            "where t.topic = 'model-merging' order by p.published desc nulls last, p.slug desc"
+        )
+    )
+    positions = [html.index(f'href="../../papers/{r["slug"]}/"') for r in rows]
+    dated = [p for p, r in zip(positions, rows, strict=True) if r["published"]]
+    assert dated == sorted(dated)
+    assert "charts/topic-model-merging-light.svg#only-light" in html
+    assert "charts/topic-model-merging-dark.svg#only-dark" in html
+    assert "Related topics" in html
+    assert "<code>model merging</code>" in html
+
+
+def test_listing_page_keeps_listing_order(real_db, real_site):
+    root, _ = real_site
+    db = sqlite_utils.Database(real_db)
+    html = page(root / "site", "listings/004_f398639f93e6417c")
+    slugs = [
+        r["paper"]
+        for r in db["paper_listings"].rows_where(
+            "listing = ?", ["004_f398639f93e6417c"], order_by="rank"
+        )
+    ]
+    positions = [html.index(f'href="../../papers/{s}/"') for s in slugs]
+    assert positions == sorted(positions) and len(slugs) == 80
+
+
+def test_home_and_data_pages(real_db, real_site):
+    root, _ = real_site
+    site = root / "site"
+    home = (site / "index.html").read_text(encoding="utf-8")
+    for text in (
+        "290",
+        "Most upvoted",
+        "Newest",
+        "Top topics",
+        "papers.db",
+        "papers.csv",
+        "Datasette Lite",
+        "jupyter lab notebooks/",
+    ):
+        assert text in home, text
+    assert "charts/papers-per-year-light.svg#only-light" in home
+    data = page(site, "data")
+    db = sqlite_utils.Database(real_db)
+    for table in db.table_names():
+        if not table.startswith("papers_fts"):
+            assert f"{table}</h3>" in data or f'id="{table.replace("_", "_")}"' in data, table
+    assert "Stable id made from the normalised title" in data
+
+
+def test_downloads_match_the_database(real_db, real_site):
+    root, _ = real_site
+    downloads = root / "site" / "downloads"
+    assert (downloads / "papers.db").read_bytes() == real_db.read_bytes()
+    rows = list(csv.DictReader((downloads / "papers.csv").open(encoding="utf-8")))
+    assert len(rows) == 290 and "topics" in rows[0]
+    records = json.loads((downloads / "papers.json").read_text(encoding="utf-8"))
+    assert len(records) == 290
+    longlora = next(r for r in records if r["slug"].startswith("longlora"))
+    assert "Parameter-efficient fine-tuning" in longlora["topics"]
+
+
+def test_charts_are_local_svg_files_for_both_palettes(real_site):
+    root, _ = real_site
+    charts = sorted(p.name for p in (root / "site" / "charts").glob("*.svg"))
+    assert "papers-per-year-light.svg" in charts and "papers-per-year-dark.svg" in charts
+    svg = (root / "site" / "charts" / "papers-per-year-dark.svg").read_text()
+    assert svg.startswith("<svg") and "http" not in svg.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_no_broken_internal_links(real_site):
+    root, _ = real_site
+    site = root / "site"
+    base = urlsplit(read_site_url(CONFIG)).path  # 404.html links absolutely, from here
+    broken = []
+    checked = 0
+    for html_file in site.rglob("*.html"):
+        for link in links_of(html_file.read_text(encoding="utf-8")):
+            parts = urlsplit(link)
+            if parts.scheme or parts.netloc or link.startswith(("#", "mailto:")):
+                continue
+            checked += 1
+            if parts.path.startswith("/"):
+                target = (site / unquote(parts.path).removeprefix(base)).resolve()
+            else:
+                target = (html_file.parent / unquote(parts.path)).resolve()
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.exists():
+                broken.append(f"{html_file.relative_to(site)} -> {link}")
+    assert broken == []
+    assert checked > 290 * 20  # the check did look at the links
+
+
+def test_papers_stay_out_of_the_navigation(real_site):
+    root, _ = real_site
+    home = (root / "site" / "index.html").read_text(encoding="utf-8")
+    nav = home[home.index('<nav class="md-nav md-nav--primary') :]
+    nav = nav[: nav.index("</nav>")]
+    assert "papers/longlora" not in nav
+
+
+def test_unchanged_rebuild_rewrites_no_page(real_db, real_site):
+    root, _ = real_site
+    docs = root / "docs"
+    before = {p: p.stat().st_mtime_ns for p in docs.rglob("*") if p.is_file()}
+    result = render_site(real_db, docs, read_site_url(CONFIG), METADATA)
+    assert result.written == [] and result.removed == []
+    assert {p: p.stat().st_mtime_ns for p in docs.rglob("*") if p.is_file()} == before
+
+
+def test_hostile_text_renders_as_literal_text(hostile_site):
+    root, result = hostile_site
+    site = root / "site"
+    db = sqlite_utils.Database(root / "papers.db")
+    slugs = [r["slug"] for r in db["papers"].rows]
+    assert len(slugs) == 7
+    for slug in slugs:
+        assert SAFE_SLUG.match(slug), slug
+        assert (site / "papers" / slug / "index.html").resolve().is_relative_to(site.resolve())
+    pages = {
+        p.relative_to(site).as_posix(): p.read_text(encoding="utf-8") for p in site.rglob("*.html")
+    }
+    for html in pages.values():
+        parser = _Links()
+        parser.feed(html)
+        assert parser.dangerous == []
+        assert "<b>bold</b>" not in html
+    hostile = pages[f"papers/{slugify_first(slugs, 'script')}/index.html"]
+    assert "&lt;script&gt;alert(&#39;title&#39;)&lt;/script&gt; Hostile Title" in hostile or (
+        "&lt;script&gt;alert(&#x27;title&#x27;)&lt;/script&gt;" in hostile
+    )
+    templates = pages[f"papers/{slugify_first(slugs, 'config')}/index.html"]
+    assert "{{ config.site_name }}" in templates.replace("&#123;", "{").replace("&#125;", "}")
+    assert "papershelf and" not in templates  # the template was not evaluated
+    assert "49" not in re.sub(r"<[^>]+>", "", templates.split('class="ps-abstract"')[1])[:200]
+
+
+def slugify_first(slugs: list[str], word: str) -> str:
+    return next(s for s in slugs if word in s)
