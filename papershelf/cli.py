@@ -20,6 +20,7 @@ DEFAULT_METADATA = "datasets/metadata.yml"
 DEFAULT_SITE = "site"
 DEFAULT_DOCS = "build/docs"
 DEFAULT_CONFIG = "mkdocs.yml"
+DEFAULT_NOTEBOOKS = "notebooks"
 
 
 def _progress(items: Iterable, label: str) -> Iterator:
@@ -155,7 +156,14 @@ def all_(
 def run_site(db_path: Path, site_dir: Path, docs_dir: Path, config_file: Path) -> None:
     click.echo("Building the site with MkDocs…", err=True)
     try:
-        result = build_site(db_path, site_dir, docs_dir, config_file, Path(DEFAULT_METADATA))
+        result = build_site(
+            db_path,
+            site_dir,
+            docs_dir,
+            config_file,
+            Path(DEFAULT_METADATA),
+            Path(DEFAULT_NOTEBOOKS),
+        )
     except SiteError as error:
         raise click.ClickException(str(error)) from None
     render = result.render

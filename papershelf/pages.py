@@ -25,6 +25,7 @@ from urllib.parse import quote, quote_plus
 import sqlite_utils
 import yaml
 
+from .analysis import NotebookPage, notebook_pages
 from .charts import bar_chart, hbar_chart
 from .links import KIND_LABELS, KINDS, link_spans
 
@@ -177,9 +178,18 @@ class RenderResult:
 
 
 def render_site(
-    db_path: Path, docs_dir: Path, site_url: str, metadata_path: Path | None = None
+    db_path: Path,
+    docs_dir: Path,
+    site_url: str,
+    metadata_path: Path | None = None,
+    notebooks_dir: Path | None = None,
+    cache_dir: Path | None = None,
 ) -> RenderResult:
-    """Write every page, chart and download of the site into ``docs_dir``."""
+    """Write every page, chart and download of the site into ``docs_dir``.
+
+    With ``notebooks_dir``, its notebooks are executed against the database (results
+    cached in ``cache_dir``) and become the Analysis pages.
+    """
     db = sqlite_utils.Database(db_path)
     data = load_site_data(db, metadata_path)
     renderer = _Renderer(data, site_url)
@@ -188,12 +198,30 @@ def render_site(
     for relative, content in renderer.pages():
         writer.write(relative, content)
         pages += relative.endswith(".md")
+    if notebooks_dir is not None:
+        cache_dir = cache_dir or docs_dir.parent / "cache" / "notebooks"
+        for page in notebook_pages(notebooks_dir, db_path, cache_dir):
+            writer.write(f"analysis/{page.stem}.md", analysis_page(page))
+            for relative, content in page.files.items():
+                writer.write(f"analysis/{relative}", content)
+            pages += 1
     writer.copy(f"{DOWNLOADS}/papers.db", db_path)
     csv_text, json_text = exports(db)
     writer.write(f"{DOWNLOADS}/papers.csv", csv_text)
     writer.write(f"{DOWNLOADS}/papers.json", json_text)
     removed = writer.remove_stale()
     return RenderResult(pages, writer.written, writer.unchanged, removed)
+
+
+def analysis_page(page: NotebookPage) -> str:
+    return (
+        front_matter(page.title, f"The {page.stem} notebook, run against the database.")
+        + page.markdown.strip()
+        + '\n\n!!! note "This page is a notebook"\n'
+        f"    It is `notebooks/{page.stem}.ipynb`, executed against the database when the "
+        "site was built. To run it yourself: `pip install -e .`, `python build.py db`, then "
+        "`jupyter lab notebooks/`.\n"
+    )
 
 
 def exports(db: sqlite_utils.Database) -> tuple[str, str]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from .analysis import NotebookError
 from .pages import RenderResult, render_site
 
 
@@ -42,6 +43,8 @@ def build_site(
     docs_dir: Path,
     config_file: Path,
     metadata_path: Path | None = None,
+    notebooks_dir: Path | None = None,
+    cache_dir: Path | None = None,
 ) -> SiteResult:
     """Render pages into ``docs_dir`` and build them with MkDocs into ``site_dir``.
 
@@ -54,7 +57,12 @@ def build_site(
 
     if not db_path.exists():
         raise SiteError(f"{db_path}: no such database; run 'python build.py db' first")
-    render = render_site(db_path, docs_dir, read_site_url(config_file), metadata_path)
+    try:
+        render = render_site(
+            db_path, docs_dir, read_site_url(config_file), metadata_path, notebooks_dir, cache_dir
+        )
+    except NotebookError as error:
+        raise SiteError(str(error)) from None
 
     site_dir = site_dir.resolve()
     temporary = site_dir.with_name(f".{site_dir.name}.tmp-{os.getpid()}")

@@ -35,18 +35,27 @@ def fixture_listings(tmp_path) -> Path:
 CONFIG = REPO / "mkdocs.yml"
 
 
-def build_site_into(db_path: Path, root: Path):
+NOTEBOOKS = REPO / "notebooks"
+
+
+def build_site_into(db_path: Path, root: Path, cache_dir: Path | None = None):
     """Build the site from ``db_path`` under ``root`` (docs and site directories)."""
     from papershelf.site import build_site
 
-    return build_site(db_path, root / "site", root / "docs", CONFIG, METADATA)
+    return build_site(db_path, root / "site", root / "docs", CONFIG, METADATA, NOTEBOOKS, cache_dir)
 
 
 @pytest.fixture(scope="session")
-def real_site(real_db, tmp_path_factory):
+def notebook_cache(tmp_path_factory) -> Path:
+    """Where executed notebooks are cached, shared by the notebook tests and the site."""
+    return tmp_path_factory.mktemp("notebook-cache")
+
+
+@pytest.fixture(scope="session")
+def real_site(real_db, notebook_cache, tmp_path_factory):
     """The site built from the real database: (root, SiteResult)."""
     root = tmp_path_factory.mktemp("real-site")
-    return root, build_site_into(real_db, root)
+    return root, build_site_into(real_db, root, notebook_cache)
 
 
 @pytest.fixture(scope="session")

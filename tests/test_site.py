@@ -10,7 +10,7 @@ import sqlite_utils
 from papershelf.pages import render_site
 from papershelf.site import read_site_url
 
-from .conftest import CONFIG, METADATA
+from .conftest import CONFIG, METADATA, NOTEBOOKS
 
 SAFE_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
@@ -65,7 +65,8 @@ def test_every_paper_topic_and_listing_has_a_page(real_db, real_site):
         assert topic["name"] in page(site, f"topics/{topic['slug']}")
     for listing in db["listings"].rows:
         assert (site / "listings" / listing["name"] / "index.html").exists()
-    assert result.html_pages == 290 + db["topics"].count + 5 + 5  # + home, data, 3 indexes
+    # + home, data, 3 indexes and 2 notebooks
+    assert result.html_pages == 290 + db["topics"].count + 5 + 5 + 2
 
 
 def test_paper_page_content(real_db, real_site):
@@ -217,11 +218,11 @@ def test_papers_stay_out_of_the_navigation(real_site):
     assert "papers/longlora" not in nav
 
 
-def test_unchanged_rebuild_rewrites_no_page(real_db, real_site):
+def test_unchanged_rebuild_rewrites_no_page(real_db, real_site, notebook_cache):
     root, _ = real_site
     docs = root / "docs"
     before = {p: p.stat().st_mtime_ns for p in docs.rglob("*") if p.is_file()}
-    result = render_site(real_db, docs, read_site_url(CONFIG), METADATA)
+    result = render_site(real_db, docs, read_site_url(CONFIG), METADATA, NOTEBOOKS, notebook_cache)
     assert result.written == [] and result.removed == []
     assert {p: p.stat().st_mtime_ns for p in docs.rglob("*") if p.is_file()} == before
 

@@ -1,0 +1,135 @@
+"""The site's Analysis section: the notebooks, executed against the database.
+
+Each notebook in ``notebooks/`` runs top to bottom (nbclient) with ``PAPERSHELF_DB``
+pointing at the database being published, and is converted to a Markdown page with its
+figures. Results are cached by the notebook's and the database's content, so a rebuild
+with neither changed executes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from .notebook import ENVIRONMENT_VARIABLE
+
+EXECUTION_TIMEOUT = 600  # seconds per cell
+# Bump when the way pages are made from notebooks changes, to refresh the cache.
+FORMAT_VERSION = "1"
+
+
+class NotebookError(Exception):
+    """A notebook failed to run."""
+
+
+@dataclass(frozen=True)
+class NotebookPage:
+    stem: str
+    title: str
+    markdown: str
+    files: dict[str, bytes]  # relative to the page's directory
+
+
+def notebook_pages(notebooks_dir: Path, db_path: Path, cache_dir: Path) -> list[NotebookPage]:
+    """A page for every notebook, from the cache when neither input changed."""
+    if not notebooks_dir.is_dir():
+        return []
+    db_digest = _digest(db_path.read_bytes())
+    pages = []
+    for path in sorted(notebooks_dir.glob("*.ipynb")):
+        key = _digest(path.read_bytes() + db_digest.encode() + FORMAT_VERSION.encode())[:16]
+        cached = cache_dir / f"{path.stem}-{key}"
+        if not (cached / "page.md").exists():
+            page = _execute(path, db_path)
+            _store(cached, page)
+            for stale in cache_dir.glob(f"{path.stem}-*"):
+                if stale != cached:
+                    shutil.rmtree(stale, ignore_errors=True)
+        pages.append(_load(cached, path.stem))
+    return pages
+
+
+def _execute(path: Path, db_path: Path) -> NotebookPage:
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+    from nbconvert import MarkdownExporter
+
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        notebook,
+        timeout=EXECUTION_TIMEOUT,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    with _environment(ENVIRONMENT_VARIABLE, str(db_path.resolve())):
+        try:
+            # The kernel's own log (a warning about unencrypted local TCP) is noise here;
+            # errors in cells come back as outputs and are raised below.
+            client.execute(stderr=subprocess.DEVNULL)
+        except CellExecutionError as error:
+            raise NotebookError(f"{path}: a cell failed:\n{error}") from None
+    body, resources = MarkdownExporter().from_notebook_node(
+        notebook, resources={"output_files_dir": f"{path.stem}_files"}
+    )
+    title = next(
+        (
+            line.lstrip("# ").strip()
+            for cell in notebook.cells
+            if cell.cell_type == "markdown"
+            for line in cell.source.splitlines()
+            if line.startswith("# ")
+        ),
+        path.stem,
+    )
+    return NotebookPage(path.stem, title, body, dict(resources.get("outputs", {})))
+
+
+@contextmanager
+def _environment(name: str, value: str):
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = previous
+
+
+def _store(directory: Path, page: NotebookPage) -> None:
+    temporary = directory.with_name(directory.name + ".tmp")
+    shutil.rmtree(temporary, ignore_errors=True)
+    for relative, data in page.files.items():
+        (temporary / "files" / relative).parent.mkdir(parents=True, exist_ok=True)
+        (temporary / "files" / relative).write_bytes(data)
+    temporary.mkdir(parents=True, exist_ok=True)
+    (temporary / "title.txt").write_text(page.title, encoding="utf-8")
+    (temporary / "page.md").write_text(page.markdown, encoding="utf-8")
+    shutil.rmtree(directory, ignore_errors=True)
+    temporary.rename(directory)
+
+
+def _load(directory: Path, stem: str) -> NotebookPage:
+    files_dir = directory / "files"
+    files = {
+        p.relative_to(files_dir).as_posix(): p.read_bytes()
+        for p in sorted(files_dir.rglob("*"))
+        if p.is_file()
+    }
+    return NotebookPage(
+        stem,
+        (directory / "title.txt").read_text(encoding="utf-8"),
+        (directory / "page.md").read_text(encoding="utf-8"),
+        files,
+    )
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

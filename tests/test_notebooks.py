@@ -1,0 +1,82 @@
+"""The notebooks run against a freshly built database, and the site shows them."""
+
+import json
+
+import nbformat
+import pytest
+
+from papershelf.analysis import notebook_pages
+from papershelf.notebook import ENVIRONMENT_VARIABLE, connect, database_path
+
+from .conftest import NOTEBOOKS, REPO
+
+EXPECTED_FIGURES = {"exploring": 7, "querying": 1}
+
+
+def test_notebooks_are_committed_without_outputs():
+    paths = sorted(NOTEBOOKS.glob("*.ipynb"))
+    assert [p.stem for p in paths] == sorted(EXPECTED_FIGURES)
+    for path in paths:
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        for cell in notebook["cells"]:
+            if cell["cell_type"] == "code":
+                assert cell["outputs"] == [] and cell["execution_count"] is None, path.name
+
+
+def test_notebooks_name_the_database_in_one_place_only():
+    for path in NOTEBOOKS.glob("*.ipynb"):
+        notebook = nbformat.read(path, as_version=4)
+        source = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+        assert "papers.db" not in source and "/work" not in source, path.name
+        assert "from papershelf.notebook import connect" in source
+
+
+def test_database_path_is_relative_to_the_repository(monkeypatch, tmp_path):
+    monkeypatch.delenv(ENVIRONMENT_VARIABLE, raising=False)
+    assert database_path(NOTEBOOKS) == REPO / "datasets" / "papers.db"
+    monkeypatch.setenv(ENVIRONMENT_VARIABLE, str(tmp_path / "other.db"))
+    assert database_path(NOTEBOOKS) == tmp_path / "other.db"
+
+
+def test_connect_explains_a_missing_database(tmp_path):
+    with pytest.raises(FileNotFoundError, match="run 'python build.py db'"):
+        connect(tmp_path / "missing.db")
+
+
+@pytest.fixture(scope="module")
+def executed(real_db, notebook_cache):
+    return {page.stem: page for page in notebook_pages(NOTEBOOKS, real_db, notebook_cache)}
+
+
+@pytest.mark.parametrize("stem", sorted(EXPECTED_FIGURES))
+def test_notebook_runs_and_produces_its_figures(executed, stem):
+    page = executed[stem]
+    figures = [name for name in page.files if name.endswith(".png")]
+    assert len(figures) == EXPECTED_FIGURES[stem]
+    assert all(page.files[name].startswith(b"\x89PNG") for name in figures)
+    assert "Traceback" not in page.markdown and "Error" not in page.markdown
+    assert "Warning" not in page.markdown
+
+
+def test_executed_notebook_reads_the_given_database(executed, real_db):
+    # The exploring notebook prints the counts it read.
+    assert "290 papers, 146 with a publication date, 30 topics" in executed["exploring"].markdown
+
+
+def test_site_has_the_analysis_pages_with_figures(real_site):
+    root, _ = real_site
+    site = root / "site"
+    for stem, count in EXPECTED_FIGURES.items():
+        html = (site / "analysis" / stem / "index.html").read_text(encoding="utf-8")
+        images = [p for p in (site / "analysis" / f"{stem}_files").glob("*.png")]
+        assert len(images) == count
+        for image in images:
+            assert f'src="../{stem}_files/{image.name}"' in html
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert 'href="analysis/exploring/"' in home  # in the navigation
+
+
+def test_exploring_notebook_has_clear_axis_labels():
+    notebook = nbformat.read(NOTEBOOKS / "exploring.ipynb", as_version=4)
+    code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    assert code.count("xlabel=") >= 6
