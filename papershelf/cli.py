@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from .errors import InputError
+from .fetch import DEFAULT_BASE_URL, FetchError, fetch_daily_papers, request_for
 from .pipeline import BuildResult, StrictError, build_database
 from .site import SiteError, build_site
 
@@ -190,6 +191,54 @@ def preview(site_dir: Path, port: int):
     click.echo(f"Serving {site_dir} on http://127.0.0.1:{port}/ (Ctrl-C to stop)", err=True)
     command = [sys.executable, "-m", "http.server", str(port), "-b", "127.0.0.1"]
     sys.exit(subprocess.call(command + ["-d", str(site_dir)]))
+
+
+@cli.command()
+@click.option("--date", help="A day, e.g. 2025-08-14.")
+@click.option("--week", help="An ISO week, e.g. 2025-W33.")
+@click.option("--month", help="A month, e.g. 2025-08.")
+@click.option(
+    "--base-url",
+    default=DEFAULT_BASE_URL,
+    show_default=True,
+    help="Any server that speaks the daily-papers API.",
+)
+@click.option(
+    "--listings",
+    "listings_dir",
+    default=DEFAULT_LISTINGS,
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the JSON listing is written.",
+)
+@click.option(
+    "--retries", default=4, show_default=True, help="Retries on 429, 5xx and network errors."
+)
+@click.option(
+    "--backoff", default=1.0, show_default=True, help="First retry delay in seconds; doubles."
+)
+@click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for the server.")
+def fetch(date, week, month, base_url, listings_dir, retries, backoff, timeout):
+    """Download Hugging Face daily papers into a JSON listing file."""
+    try:
+        kind, value = request_for(date, week, month)
+        result = fetch_daily_papers(
+            kind,
+            value,
+            listings_dir,
+            base_url=base_url,
+            retries=retries,
+            backoff=backoff,
+            timeout=timeout,
+            log=lambda message: click.echo(message, err=True),
+        )
+    except FetchError as error:
+        raise click.ClickException(f"{error}; nothing was written") from None
+    if result.path is None:
+        click.echo(f"No papers listed for {kind} {value}; nothing written.")
+    else:
+        verb = "Replaced" if result.replaced else "Wrote"
+        click.echo(f"{verb} {result.path}: {result.papers} papers for {kind} {value}.")
 
 
 def _summarise(result: BuildResult) -> None:

@@ -3,6 +3,7 @@
 Tables (descriptions of every column are in ``datasets/metadata.yml``)::
 
     papers ─┬─ paper_listings ── listings
+            ├─ paper_authors ─── authors
             ├─ paper_topics ──── topics
             ├─ links
             └─ related_papers ── papers
@@ -20,6 +21,7 @@ import sqlite_utils
 from .papers import Paper
 from .parse import Listing
 from .related import Related
+from .text import slugify
 from .topics import Topic, TopicMatch
 
 SCHEMA: dict[str, dict] = {
@@ -53,9 +55,26 @@ SCHEMA: dict[str, dict] = {
             "authors_count": int,
             "listing_count": int,
             "title_key": str,
+            "arxiv_id": str,
+            "github_repo": str,
+            "github_stars": int,
+            "project_page": str,
+            "ai_summary": str,
+            "ai_keywords": str,
         },
         "pk": "slug",
         "not_null": {"title", "abstract", "year_inferred", "listing_count", "title_key"},
+    },
+    "authors": {
+        "columns": {"slug": str, "name": str, "paper_count": int},
+        "pk": "slug",
+        "not_null": {"name", "paper_count"},
+    },
+    "paper_authors": {
+        "columns": {"paper": str, "position": int, "author": str},
+        "pk": ("paper", "position"),
+        "not_null": {"author"},
+        "foreign_keys": [("paper", "papers", "slug"), ("author", "authors", "slug")],
     },
     "paper_listings": {
         "columns": {
@@ -124,6 +143,8 @@ INDEXES = [
     ("papers", ["published"]),
     ("papers", ["upvotes"]),
     ("papers", ["title_key"]),
+    ("papers", ["arxiv_id"]),
+    ("paper_authors", ["author"]),
     ("paper_listings", ["paper"]),
     ("paper_topics", ["topic"]),
     ("links", ["kind"]),
@@ -197,6 +218,14 @@ order by topics.position
 }
 
 
+FTS_TABLES = ("papers_fts", "authors_fts")
+
+
+def data_tables(db: sqlite_utils.Database) -> list[str]:
+    """The tables that hold data, without the full-text indexes and their shadow tables."""
+    return [t for t in db.table_names() if not t.startswith(FTS_TABLES)]
+
+
 def ensure_db_shape(db: sqlite_utils.Database) -> None:
     """Create the tables, indexes, full-text search and views. Safe to run again."""
     db.execute("pragma foreign_keys = on")
@@ -263,8 +292,34 @@ def write_collection(
                 "authors_count": paper.authors_count,
                 "listing_count": len(paper.appearances),
                 "title_key": paper.key,
+                "arxiv_id": paper.arxiv_id,
+                "github_repo": paper.github_repo,
+                "github_stars": paper.github_stars,
+                "project_page": paper.project_page,
+                "ai_summary": paper.ai_summary,
+                "ai_keywords": (
+                    json.dumps(list(paper.ai_keywords), ensure_ascii=False)
+                    if paper.ai_keywords
+                    else None
+                ),
             }
             for paper in papers
+        )
+        author_papers: dict[str, set[str]] = {}
+        author_names: dict[str, str] = {}
+        for paper in papers:
+            for name in paper.authors:
+                slug = slugify(name)
+                author_names.setdefault(slug, name)
+                author_papers.setdefault(slug, set()).add(paper.slug)
+        db["authors"].insert_all(
+            {"slug": slug, "name": author_names[slug], "paper_count": len(author_papers[slug])}
+            for slug in sorted(author_names)
+        )
+        db["paper_authors"].insert_all(
+            {"paper": paper.slug, "position": position, "author": slugify(name)}
+            for paper in papers
+            for position, name in enumerate(paper.authors, start=1)
         )
         db["topics"].insert_all(
             {
@@ -324,3 +379,4 @@ def write_collection(
     db["papers"].enable_fts(
         ["title", "abstract"], tokenize="porter", create_triggers=True, replace=True
     )
+    db["authors"].enable_fts(["name"], create_triggers=True, replace=True)

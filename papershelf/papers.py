@@ -1,10 +1,12 @@
 """Merge the entries of many listings into distinct papers.
 
-The same paper appears in several listings. Entries are one paper when their
-normalised titles are equal. Every appearance is kept; metadata is merged field by
-field: a value beats a missing one, and when two listings disagree the first in
-(listing name, rank) order wins and a warning names both places. Upvotes are not a
-disagreement (listings are snapshots and counts only grow): the highest is kept.
+The same paper appears in several listings. Entries are one paper when they carry the
+same arXiv id or, for entries without one, when their normalised titles are equal (an
+entry without an id joins the paper whose id came with the same title). Every
+appearance is kept; metadata is merged field by field: a value beats a missing one,
+and when two listings disagree the first in (listing name, rank) order wins and a
+warning names both places. Upvotes and GitHub stars are not a disagreement (listings
+are snapshots and counts only grow): the highest is kept.
 """
 
 from __future__ import annotations
@@ -40,6 +42,13 @@ class Paper:
     authors_count: int | None
     appearances: tuple[Appearance, ...]
     links: tuple[Link, ...]
+    arxiv_id: str | None = None
+    authors: tuple[str, ...] = ()
+    github_repo: str | None = None
+    github_stars: int | None = None
+    project_page: str | None = None
+    ai_summary: str | None = None
+    ai_keywords: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,14 +63,24 @@ class MergeWarning:
 
 def merge_listings(listings: list[Listing]) -> tuple[list[Paper], list[MergeWarning]]:
     """Distinct papers sorted by slug, and the disagreements found on the way."""
+    ordered = [
+        (listing, entry)
+        for listing in sorted(listings, key=lambda item: item.name)
+        for entry in listing.entries
+    ]
+    id_of_title: dict[str, str] = {}
+    for _, entry in ordered:
+        if entry.arxiv_id:
+            id_of_title.setdefault(normalise_title(entry.title), entry.arxiv_id)
     groups: dict[str, list[tuple[Listing, Entry]]] = {}
-    for listing in sorted(listings, key=lambda item: item.name):
-        for entry in listing.entries:
-            groups.setdefault(normalise_title(entry.title), []).append((listing, entry))
+    for listing, entry in ordered:
+        title_key = normalise_title(entry.title)
+        key = entry.arxiv_id or id_of_title.get(title_key) or f"title:{title_key}"
+        groups.setdefault(key, []).append((listing, entry))
 
     papers, warnings = [], []
-    for key, group in groups.items():
-        paper, paper_warnings = _merge_group(key, group)
+    for group in groups.values():
+        paper, paper_warnings = _merge_group(group)
         papers.append(paper)
         warnings.extend(paper_warnings)
 
@@ -73,12 +92,14 @@ def merge_listings(listings: list[Listing]) -> tuple[list[Paper], list[MergeWarn
     return [by_slug[slug] for slug in sorted(by_slug)], warnings
 
 
-def _merge_group(key: str, group: list[tuple[Listing, Entry]]) -> tuple[Paper, list]:
+def _merge_group(group: list[tuple[Listing, Entry]]) -> tuple[Paper, list]:
     first = group[0][1]
     warnings: list[MergeWarning] = []
 
     def pick(field: str, describe=str):
-        having = [(listing, entry) for listing, entry in group if getattr(entry, field) is not None]
+        having = [
+            (listing, entry) for listing, entry in group if getattr(entry, field) not in (None, ())
+        ]
         if not having:
             return None
         chosen_listing, chosen = having[0]
@@ -97,8 +118,20 @@ def _merge_group(key: str, group: list[tuple[Listing, Entry]]) -> tuple[Paper, l
                 )
         return value
 
+    first_key = normalise_title(first.title)
+    for listing, entry in group:
+        if normalise_title(entry.title) != first_key:
+            warnings.append(
+                MergeWarning(
+                    listing.source,
+                    entry.line,
+                    f"title {entry.title!r} differs from {first.title!r} for arXiv "
+                    f"{entry.arxiv_id or first.arxiv_id}; keeping the latter",
+                )
+            )
     abstract = pick("abstract", lambda text: f"({len(text)} characters)")
     authors_count = pick("authors_count")
+    authors = pick("authors", lambda names: f"({', '.join(names)})") or ()
     # A date shown with its year beats one whose year was inferred.
     dated = sorted(
         ((listing, entry) for listing, entry in group if entry.published is not None),
@@ -116,10 +149,11 @@ def _merge_group(key: str, group: list[tuple[Listing, Entry]]) -> tuple[Paper, l
                 )
             )
     upvotes = [entry.upvotes for _, entry in group if entry.upvotes is not None]
+    stars = [entry.github_stars for _, entry in group if entry.github_stars is not None]
     texts = [entry.published_text for _, entry in group if entry.published_text]
     paper = Paper(
         slug=slugify(first.title),
-        key=key,
+        key=first_key,
         title=first.title,
         short_name=short_name(first.title),
         abstract=abstract,
@@ -133,5 +167,12 @@ def _merge_group(key: str, group: list[tuple[Listing, Entry]]) -> tuple[Paper, l
             for listing, entry in group
         ),
         links=extract_links(abstract),
+        arxiv_id=pick("arxiv_id"),
+        authors=authors,
+        github_repo=pick("github_repo"),
+        github_stars=max(stars) if stars else None,  # counts only grow, like upvotes
+        project_page=pick("project_page"),
+        ai_summary=pick("ai_summary", lambda text: f"({len(text)} characters)"),
+        ai_keywords=pick("ai_keywords", lambda words: f"({', '.join(words)})") or (),
     )
     return paper, warnings

@@ -1,7 +1,7 @@
 """Parse listing files (copies of Hugging Face paper listings) into records.
 
 Parsing is pure: :func:`parse_listing` takes text and returns a :class:`Listing`;
-only :func:`read_listing` touches the file system.
+reading files is :func:`papershelf.formats.read_listing`'s job.
 
 A listing is a page header, ending with the listing's own date on a line of its own
 (``Mar 14``), then entries. An entry is a title line and an abstract paragraph,
@@ -81,13 +81,21 @@ class Entry:
     published_text: str | None = None  # the date as the listing shows it
     year_inferred: bool = False
     upvotes: int | None = None
+    # Richer inputs (saved HTML pages, the daily-papers JSON) may add these:
+    arxiv_id: str | None = None
+    authors: tuple[str, ...] = ()
+    github_repo: str | None = None
+    github_stars: int | None = None
+    project_page: str | None = None
+    ai_summary: str | None = None
+    ai_keywords: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Listing:
     name: str  # the file's stem: a stable id
     source: str  # the path as shown in messages
-    layout: str  # "simple" (title and abstract) or "rich" (with metadata lines)
+    layout: str  # "simple", "rich" (with metadata lines), "html" or "json"
     date_text: str
     date: dt.date | None
     year: int | None
@@ -184,34 +192,6 @@ def parse_listing(text: str, source: str, year: int | None = None) -> Listing:
         entries=tuple(entries),
         warnings=tuple(warnings),
     )
-
-
-def read_listing(path: str | Path, year: int | None = None) -> Listing:
-    """Read and parse a listing file; bad input raises :class:`InputError`."""
-    path = Path(path)
-    source = display_path(path)
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
-        raise InputError(
-            source,
-            line,
-            f"not UTF-8 text (byte 0x{data[error.start]:02x} at column {column}); "
-            "save the listing as UTF-8",
-        ) from None
-    return parse_listing(text, source, year=year)
-
-
-def display_path(path: str | Path) -> str:
-    """The path relative to the working directory when it is below it."""
-    path = Path(path)
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
 
 
 def _clean_lines(text: str) -> list[str]:

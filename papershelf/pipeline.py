@@ -11,13 +11,12 @@ from typing import TypeVar
 import sqlite_utils
 
 from .database import ensure_db_shape, write_collection
-from .errors import InputError
+from .errors import InputError, display_path
+from .formats import SUFFIXES as LISTING_SUFFIXES
+from .formats import read_listing
 from .papers import merge_listings
-from .parse import display_path, read_listing
 from .related import related_papers
 from .topics import TopicRules, load_topics
-
-LISTING_SUFFIXES = (".txt",)
 
 T = TypeVar("T")
 Progress = Callable[[Iterable[T], str], Iterator[T]]

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import InputError
-from .parse import display_path
+from .errors import InputError, display_path
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 

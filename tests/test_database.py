@@ -3,6 +3,7 @@ import sqlite3
 import sqlite_utils
 import yaml
 
+from papershelf.database import data_tables
 from papershelf.pipeline import build_database
 
 from .conftest import LISTINGS, METADATA, TOPICS
@@ -126,9 +127,7 @@ def test_views_return_one_row_per_paper(real_db):
 def test_every_table_and_column_is_described_in_the_metadata(real_db):
     metadata = yaml.safe_load(METADATA.read_text())["databases"]["papers"]["tables"]
     db = sqlite_utils.Database(real_db)
-    for table in db.table_names():
-        if table.startswith("papers_fts"):
-            continue
+    for table in data_tables(db):
         assert metadata[table]["description"], table
         assert set(metadata[table]["columns"]) == set(db[table].columns_dict), table
 
