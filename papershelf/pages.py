@@ -29,6 +29,7 @@ from .analysis import NotebookPage, notebook_pages
 from .charts import bar_chart, hbar_chart
 from .database import data_tables
 from .links import KIND_LABELS, KINDS, link_spans
+from .timing import Stopwatch
 
 # Characters that Markdown or its extensions may read as syntax. They are written as
 # numeric character references, which the browser shows as the character itself.
@@ -180,6 +181,7 @@ class RenderResult:
     written: list[str]
     unchanged: int
     removed: list[str]
+    seconds: dict[str, float] = field(default_factory=dict)  # "pages", "notebooks"
 
 
 def render_site(
@@ -195,6 +197,8 @@ def render_site(
     With ``notebooks_dir``, its notebooks are executed against the database (results
     cached in ``cache_dir``) and become the Analysis pages.
     """
+    seconds: dict[str, float] = {}
+    clock = Stopwatch(seconds)
     db = sqlite_utils.Database(db_path)
     data = load_site_data(db, metadata_path)
     renderer = _Renderer(data, site_url)
@@ -203,6 +207,11 @@ def render_site(
     for relative, content in renderer.pages():
         writer.write(relative, content)
         pages += relative.endswith(".md")
+    writer.copy(f"{DOWNLOADS}/papers.db", db_path)
+    csv_text, json_text = exports(db)
+    writer.write(f"{DOWNLOADS}/papers.csv", csv_text)
+    writer.write(f"{DOWNLOADS}/papers.json", json_text)
+    clock.lap("pages")
     if notebooks_dir is not None:
         cache_dir = cache_dir or docs_dir.parent / "cache" / "notebooks"
         for page in notebook_pages(notebooks_dir, db_path, cache_dir):
@@ -210,12 +219,9 @@ def render_site(
             for relative, content in page.files.items():
                 writer.write(f"analysis/{relative}", content)
             pages += 1
-    writer.copy(f"{DOWNLOADS}/papers.db", db_path)
-    csv_text, json_text = exports(db)
-    writer.write(f"{DOWNLOADS}/papers.csv", csv_text)
-    writer.write(f"{DOWNLOADS}/papers.json", json_text)
+    clock.lap("notebooks")
     removed = writer.remove_stale()
-    return RenderResult(pages, writer.written, writer.unchanged, removed)
+    return RenderResult(pages, writer.written, writer.unchanged, removed, seconds)
 
 
 def analysis_page(page: NotebookPage) -> str:

@@ -16,6 +16,7 @@ from .formats import SUFFIXES as LISTING_SUFFIXES
 from .formats import read_listing
 from .papers import merge_listings
 from .related import related_papers
+from .timing import Stopwatch
 from .topics import TopicRules, load_topics
 
 T = TypeVar("T")
@@ -38,6 +39,8 @@ class BuildResult:
     related: int = 0
     uncategorised: list[tuple[str, str]] = field(default_factory=list)  # (slug, title)
     warnings: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # per stage, for benchmarks
+    peak_mb: dict[str, float] = field(default_factory=dict)  # the process's peak after it
 
 
 class StrictError(Exception):
@@ -80,31 +83,39 @@ def build_database(
     """
     db_path = Path(db_path)
     result = BuildResult(db_path=db_path)
+    clock = Stopwatch(result.seconds, result.peak_mb)
     files = find_listings(listings_dir)
     topics = load_topics(topics_path)
     listings = [read_listing(path, year=year) for path in progress(files, "Parsing listings")]
     for listing in listings:
         result.warnings.extend(f"{listing.source}:{w.line}: {w.message}" for w in listing.warnings)
+    clock.lap("parse")
 
     papers, merge_warnings = merge_listings(listings)
     result.warnings.extend(str(w) for w in merge_warnings)
     if strict and result.warnings:
         raise StrictError(result.warnings)
+    clock.lap("merge")
 
     rules = TopicRules(topics)
     matches = {paper.slug: rules.match(paper.title, paper.abstract) for paper in papers}
     result.uncategorised = [(p.slug, p.title) for p in papers if not matches[p.slug]]
+    clock.lap("topics")
     related = related_papers(
         [p.slug for p in papers],
         [f"{p.title}. {p.title}. {p.abstract}" for p in papers],
         [{m.topic for m in matches[p.slug]} for p in papers],
     )
+    clock.lap("related")
 
     db_path.parent.mkdir(parents=True, exist_ok=True)
     temporary = db_path.with_name(f".{db_path.name}.tmp-{os.getpid()}")
     temporary.unlink(missing_ok=True)
     try:
         db = sqlite_utils.Database(temporary)
+        # A file built aside needs no journal: if anything fails it is thrown away.
+        db.execute("pragma journal_mode = off")
+        db.execute("pragma synchronous = off")
         ensure_db_shape(db)
         write_collection(db, listings, papers, topics, matches, related)
         problems = list(db.execute("pragma foreign_key_check").fetchall())
@@ -115,6 +126,7 @@ def build_database(
         os.replace(temporary, db_path)
     finally:
         temporary.unlink(missing_ok=True)
+    clock.lap("database")
 
     result.listings = len(listings)
     result.entries = sum(len(listing.entries) for listing in listings)

@@ -1,8 +1,14 @@
 """Related papers, computed offline and deterministically.
 
-Similarity is the cosine of TF-IDF vectors of title (counted twice) and abstract, plus a
-small bonus for each topic two papers share. Rows are compared a chunk at a time, so
-memory grows with ``chunk * papers``, never ``papers ** 2``.
+The score of a pair is the cosine similarity of the papers' TF-IDF vectors (title
+counted twice, then abstract) plus a bonus for each topic they share. For each paper
+the best ``per_paper`` others are kept, ties going to the smaller slug.
+
+Up to ``EXACT_LIMIT`` papers every pair is scored, a chunk of rows at a time, so memory
+grows with ``CHUNK * papers``, never ``papers ** 2``. Beyond it, the TF-IDF vectors are
+projected to ``COMPONENTS`` dimensions (latent semantic analysis) and a nearest-neighbour
+index (faiss, inverted lists) proposes ``CANDIDATES`` papers per paper, which are then
+scored the same way: the cost grows about linearly with the number of papers.
 """
 
 from __future__ import annotations
@@ -18,6 +24,10 @@ TOPIC_BONUS = 0.04  # per shared topic, up to MAX_SHARED_TOPICS
 MAX_SHARED_TOPICS = 3
 MIN_SCORE = 0.05
 CHUNK = 512
+EXACT_LIMIT = 5000
+COMPONENTS = 96
+CANDIDATES = 32
+_SCALE = 1_000_000  # scores are compared at 6 decimals, so float noise cannot reorder ties
 
 
 @dataclass(frozen=True)
@@ -35,52 +45,101 @@ def related_papers(
     texts: list[str],
     topics: list[set[str]],
     per_paper: int = RELATED_PER_PAPER,
+    exact_limit: int = EXACT_LIMIT,
 ) -> list[Related]:
     """For each paper, up to ``per_paper`` others, best first (ties broken by slug)."""
     n = len(slugs)
     if n < 2:
         return []
+    order = np.argsort(np.array(slugs, dtype=object), kind="stable")
+    slug_rank = np.empty(n, dtype=np.int64)
+    slug_rank[order] = np.arange(n)
+    masks = _topic_masks(topics)
+    large = n > exact_limit
     vectors = TfidfVectorizer(
-        stop_words="english", sublinear_tf=True, min_df=1, dtype=np.float32
+        stop_words="english",
+        sublinear_tf=True,
+        min_df=2 if large else 1,
+        max_df=0.5 if large else 1.0,
+        dtype=np.float32,
     ).fit_transform(texts)
-    topic_ids = sorted({t for paper_topics in topics for t in paper_topics})
-    column = {t: i for i, t in enumerate(topic_ids)}
-    rows = [i for i, paper_topics in enumerate(topics) for _ in paper_topics]
-    cols = [column[t] for paper_topics in topics for t in sorted(paper_topics)]
-    topic_matrix = sparse.csr_matrix(
-        (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n, max(len(topic_ids), 1))
-    )
-    order = np.argsort(np.array(slugs, dtype=object))  # ties go to the smaller slug
-    rank_of = np.empty(n, dtype=np.int64)
-    rank_of[order] = np.arange(n)
+    k = min(per_paper, n - 1)
+    if large:
+        candidates, similarity = _approximate_neighbours(vectors, min(CANDIDATES, n - 1))
+    else:
+        candidates = similarity = None
 
     results: list[Related] = []
     for start in range(0, n, CHUNK):
         stop = min(start + CHUNK, n)
-        similarity = (vectors[start:stop] @ vectors.T).toarray()
-        shared = (topic_matrix[start:stop] @ topic_matrix.T).toarray()
-        score = similarity + TOPIC_BONUS * np.minimum(shared, MAX_SHARED_TOPICS)
-        score[np.arange(stop - start), np.arange(start, stop)] = -1.0  # not itself
-        score = np.round(score, 6)  # so that float noise cannot reorder ties
-        k = min(per_paper, n - 1)
-        for offset in range(stop - start):
-            row = score[offset]
-            candidates = np.argpartition(-row, k - 1)[:k] if k < n else np.arange(n)
-            # Take every paper tied with the k-th best, then order by score and slug.
-            threshold = row[candidates].min()
-            candidates = np.nonzero(row >= threshold)[0]
-            best = sorted(candidates, key=lambda j: (-row[j], rank_of[j]))[:k]
-            i = start + offset
-            kept = [j for j in best if row[j] >= MIN_SCORE]
-            for rank, j in enumerate(kept, start=1):
+        rows = np.arange(start, stop)
+        if large:
+            columns, sim = candidates[start:stop], similarity[start:stop]
+        else:
+            sim = (vectors[start:stop] @ vectors.T).toarray()
+            columns = np.broadcast_to(np.arange(n), sim.shape)
+        shared = np.bitwise_count(masks[rows][:, None] & masks[columns]).astype(np.int64)
+        score = np.round(
+            (sim + TOPIC_BONUS * np.minimum(shared, MAX_SHARED_TOPICS)) * _SCALE
+        ).astype(np.int64)
+        score[columns == rows[:, None]] = -_SCALE  # never a paper itself
+        score[columns < 0] = -_SCALE  # no candidate
+        # One integer key per pair: higher score first, then the smaller slug.
+        key = -score * (n + 1) + slug_rank[np.maximum(columns, 0)]
+        if k < key.shape[1]:
+            best = np.argpartition(key, k - 1, axis=1)[:, :k]
+            best = np.take_along_axis(best, np.argsort(np.take_along_axis(key, best, 1), 1), 1)
+        else:
+            best = np.argsort(key, axis=1)
+        for offset, i in enumerate(rows):
+            kept = [p for p in best[offset] if score[offset, p] >= MIN_SCORE * _SCALE]
+            for rank, position in enumerate(kept, start=1):
+                text_similarity = float(sim[offset, position])
+                common = int(shared[offset, position])
                 results.append(
                     Related(
                         paper=slugs[i],
-                        related=slugs[j],
+                        related=slugs[int(columns[offset, position])],
                         rank=rank,
-                        score=round(float(row[j]), 4),
-                        similarity=round(float(similarity[offset, j]), 4),
-                        shared_topics=int(shared[offset, j]),
+                        score=round(
+                            text_similarity + TOPIC_BONUS * min(common, MAX_SHARED_TOPICS), 4
+                        ),
+                        similarity=round(text_similarity, 4),
+                        shared_topics=common,
                     )
                 )
     return results
+
+
+def _topic_masks(topics: list[set[str]]) -> np.ndarray:
+    """Each paper's topics as the bits of one integer."""
+    names = sorted({t for paper_topics in topics for t in paper_topics})
+    if len(names) > 64:
+        raise ValueError("the related-papers stage supports at most 64 topics")
+    bit = {name: np.uint64(1) << np.uint64(i) for i, name in enumerate(names)}
+    masks = np.zeros(len(topics), dtype=np.uint64)
+    for row, paper_topics in enumerate(topics):
+        for name in paper_topics:
+            masks[row] |= bit[name]
+    return masks
+
+
+def _approximate_neighbours(vectors: sparse.csr_matrix, count: int):
+    """``count`` candidate neighbours per row and their cosine in the projected space."""
+    import faiss
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.preprocessing import normalize
+
+    components = min(COMPONENTS, vectors.shape[1] - 1)
+    dense = TruncatedSVD(components, algorithm="randomized", n_iter=4, random_state=0)
+    projected = normalize(dense.fit_transform(vectors)).astype(np.float32)
+    n, dimensions = projected.shape
+    lists = max(1, int(np.sqrt(n)))  # faiss wants about 39 training points per list
+    quantizer = faiss.IndexFlatIP(dimensions)
+    index = faiss.IndexIVFFlat(quantizer, dimensions, lists, faiss.METRIC_INNER_PRODUCT)
+    index.cp.seed = 0
+    index.train(projected)
+    index.add(projected)
+    index.nprobe = 16
+    similarity, candidates = index.search(projected, count + 1)
+    return candidates.astype(np.int64), similarity

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,7 @@ class SiteResult:
     site_dir: Path
     render: RenderResult
     html_pages: int
+    mkdocs_seconds: float
 
 
 class _Loader(yaml.SafeLoader):
@@ -74,6 +76,7 @@ def build_site(
         strict=True,
     )
     logging.getLogger("mkdocs").setLevel(logging.WARNING)
+    started = time.perf_counter()
     try:
         build(config)
     except MkDocsException as error:
@@ -87,5 +90,6 @@ def build_site(
         site_dir.rename(old)
     temporary.rename(site_dir)
     shutil.rmtree(old, ignore_errors=True)
+    mkdocs_seconds = time.perf_counter() - started
     html_pages = sum(1 for _ in site_dir.rglob("index.html"))
-    return SiteResult(site_dir=site_dir, render=render, html_pages=html_pages)
+    return SiteResult(site_dir, render, html_pages, mkdocs_seconds)

@@ -48,21 +48,98 @@ def rule_pattern(rule: str) -> re.Pattern:
 
 
 class TopicRules:
-    """Topics with their compiled rules, ready to match papers."""
+    """Topics with their rules, ready to match papers.
+
+    Matching scans each text once with an Aho-Corasick automaton of every spelling of
+    every rule (``fine-tuning``, ``fine tuning``, ``finetuning``), then checks word
+    boundaries: the result is what :func:`rule_pattern` finds, at a cost that does not
+    grow with the number of rules. :meth:`match_with_regexes` is that reference.
+    """
 
     def __init__(self, topics: list[Topic]):
+        import ahocorasick
+
         self.topics = topics
-        self._compiled = [
-            (topic.slug, [(rule, rule_pattern(rule)) for rule in topic.rules]) for topic in topics
-        ]
+        self._rules: list[tuple[int, str, bool]] = []  # (topic index, rule, wildcard)
+        self._patterns: list[re.Pattern] = []
+        self._automaton = ahocorasick.Automaton()
+        spellings: dict[str, list[int]] = {}
+        for topic_index, topic in enumerate(topics):
+            for rule in topic.rules:
+                rule_index = len(self._rules)
+                wildcard = rule.strip().endswith("*")
+                self._rules.append((topic_index, rule, wildcard))
+                self._patterns.append(rule_pattern(rule))
+                for spelling in _spellings(rule):
+                    spellings.setdefault(spelling, []).append(rule_index)
+        for spelling, rule_indexes in spellings.items():
+            self._automaton.add_word(spelling, (len(spelling), tuple(rule_indexes)))
+        self._automaton.make_automaton()
 
     def match(self, title: str, abstract: str) -> list[TopicMatch]:
+        best: dict[int, tuple[int, int, str, int, int]] = {}  # topic -> its first match
+        for field_order, (field, text) in enumerate((("title", title), ("abstract", abstract))):
+            folded = text.lower().translate(_SPACES)
+            if len(folded) != len(text):  # lower() changed lengths: offsets would be wrong
+                return self.match_with_regexes(title, abstract)
+            for end, (length, rule_indexes) in self._automaton.iter(folded):
+                start = end + 1 - length
+                if start > 0 and _is_word(text[start - 1]):
+                    continue
+                stop = end + 1
+                for rule_index in rule_indexes:
+                    topic_index, _, wildcard = self._rules[rule_index]
+                    last = stop
+                    if wildcard:
+                        while last < len(text) and _is_word(text[last]):
+                            last += 1
+                    elif last < len(text) and _is_word(text[last]):
+                        continue
+                    key = (field_order, rule_index, start)
+                    if topic_index not in best or key < best[topic_index][:3]:
+                        best[topic_index] = (*key, field, last)
         found = []
-        for slug, rules in self._compiled:
+        for topic_index in sorted(best):
+            field_order, rule_index, start, field, last = best[topic_index]
+            text = title if field_order == 0 else abstract
+            found.append(
+                TopicMatch(
+                    self.topics[topic_index].slug,
+                    self._rules[rule_index][1],
+                    field,
+                    text[start:last],
+                )
+            )
+        return found
+
+    def match_with_regexes(self, title: str, abstract: str) -> list[TopicMatch]:
+        """The same result with one regular expression per rule (slow, the reference)."""
+        found = []
+        rule_index = 0
+        for topic in self.topics:
+            rules = [(rule, self._patterns[rule_index + i]) for i, rule in enumerate(topic.rules)]
+            rule_index += len(topic.rules)
             hit = _first_match(rules, "title", title) or _first_match(rules, "abstract", abstract)
             if hit:
-                found.append(TopicMatch(slug, *hit))
+                found.append(TopicMatch(topic.slug, *hit))
         return found
+
+
+# Every character ``\\s`` matches becomes a space (one for one, so offsets stay valid).
+_SPACES = str.maketrans({c: " " for c in map(chr, range(0x3001)) if c.isspace()})
+
+
+def _is_word(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _spellings(rule: str) -> set[str]:
+    """Every text the rule's words can match, lowercased, without a wildcard's ending."""
+    words = [w.lower() for w in re.split(r"[\s\-]+", rule.strip().removesuffix("*")) if w]
+    spellings = {words[0]}
+    for word in words[1:]:
+        spellings = {s + sep + word for s in spellings for sep in ("", " ", "-")}
+    return spellings
 
 
 def _first_match(rules, field: str, text: str):

@@ -72,3 +72,21 @@ def test_bad_topics_name_file_and_line(text, message):
     with pytest.raises(InputError) as info:
         parse_topics(text, "t.yml")
     assert str(info.value) == message
+
+
+def test_fast_matcher_agrees_with_the_regex_reference():
+    from papershelf.formats import read_listing
+    from papershelf.papers import merge_listings
+
+    from .conftest import FIXTURES, LISTINGS
+
+    files = sorted(LISTINGS.iterdir()) + [FIXTURES / "hostile.txt", FIXTURES / "simple.txt"]
+    papers, _ = merge_listings([read_listing(path) for path in files])
+    rules = TopicRules(load_topics(TOPICS))
+    texts = [(p.title, p.abstract) for p in papers] + [
+        ("Fine\u2003tuning with LoRA_x and lora", "İstanbul LoRA\u00a0adapters, in-context."),
+        ("ADAPTERS-based FINETUNING", "retrieval-augmented\tgeneration; RL."),
+    ]
+    assert sum(bool(rules.match(*t)) for t in texts) > 250
+    for title, abstract in texts:
+        assert rules.match(title, abstract) == rules.match_with_regexes(title, abstract), title

@@ -1,0 +1,187 @@
+"""Benchmark the papershelf pipeline on synthetic collections and print the figures.
+
+    python benchmarks/run.py                         # N = 1,000, 10,000 and 100,000
+    python benchmarks/run.py --sizes 200 --site-max 200 --no-notebooks   # a quick check
+
+For every N it writes synthetic listings (``benchmarks/synthetic.py``) to a temporary
+directory and measures, each N in fresh processes so that peak memory is its own:
+
+- the database stage (``build.py db``): seconds per step (parse, merge, topics, related,
+  database incl. full-text search), the peak memory after each, papers per second and
+  the database's size;
+- for N up to ``--site-max``: page generation, notebook execution and the MkDocs build
+  (``build.py site``), the size of ``site/`` per page and of a paper page, and a bare
+  ``mkdocs build`` of the same generated pages, to give the ratio of the whole pipeline
+  to MkDocs alone;
+- an incremental rebuild: one more listing of 100 new papers, then ``db`` and ``site``
+  again, as a share of the full build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from synthetic import write_corpus  # noqa: E402
+
+DB_STAGE = """
+import json, sys
+from pathlib import Path
+from papershelf.pipeline import build_database
+result = build_database(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]))
+print(json.dumps({"seconds": result.seconds, "peak_mb": result.peak_mb,
+                  "papers": result.papers, "entries": result.entries}))
+"""
+
+SITE_STAGE = """
+import json, sys
+from pathlib import Path
+from papershelf.site import build_site
+db, root, config, metadata, notebooks = sys.argv[1:6]
+result = build_site(Path(db), Path(root) / "site", Path(root) / "docs", Path(config),
+                    Path(metadata), Path(notebooks) if notebooks != "-" else None,
+                    Path(root) / "cache")
+print(json.dumps({"seconds": {**result.render.seconds, "mkdocs": result.mkdocs_seconds},
+                  "written": len(result.render.written), "pages": result.html_pages}))
+"""
+
+BARE_MKDOCS = """
+import json, sys, time, logging
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+docs, site, config = sys.argv[1:4]
+logging.getLogger("mkdocs").setLevel(logging.ERROR)
+cfg = load_config(config_file=config, docs_dir=docs, site_dir=site)
+started = time.perf_counter()
+build(cfg)
+print(json.dumps({"seconds": time.perf_counter() - started}))
+"""
+
+
+def run(code: str, *args: str) -> dict:
+    command = [sys.executable, "-c", code, *map(str, args)]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
+    if done.returncode:
+        raise SystemExit(f"benchmark step failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def size_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
+
+
+def benchmark(n: int, work: Path, site_max: int, notebooks: bool) -> dict:
+    listings = work / "listings"
+    started = time.perf_counter()
+    corpus = write_corpus(listings, n)
+    row: dict = {"n": n, "corpus": corpus, "generate_s": time.perf_counter() - started}
+    topics, config = REPO / "content" / "topics.yml", REPO / "mkdocs.yml"
+    metadata, notebooks_dir = REPO / "datasets" / "metadata.yml", REPO / "notebooks"
+    db = work / "papers.db"
+
+    stage = run(DB_STAGE, listings, topics, db)
+    row["db"] = stage
+    row["db_mb"] = db.stat().st_size / 1e6
+    if n > site_max:
+        return row
+
+    site = run(SITE_STAGE, db, work, config, metadata, notebooks_dir if notebooks else "-")
+    row["site"] = site
+    pages = sorted((work / "site" / "papers").glob("*/index.html"))
+    row["site_mb"] = size_mb(work / "site")
+    row["html_pages"] = site["pages"]
+    row["paper_page_kb"] = sum(p.stat().st_size for p in pages) / len(pages) / 1e3
+    row["bare"] = run(BARE_MKDOCS, work / "docs", work / "bare-site", config)
+
+    # Incremental: one more listing of 100 new papers, then db and site again.
+    write_corpus(
+        listings, 100, per_listing=100, repeat_share=0.0, seed=1, first_index=n, prefix="zz_new"
+    )
+    incremental_db = run(DB_STAGE, listings, topics, db)
+    incremental_site = run(
+        SITE_STAGE, db, work, config, metadata, notebooks_dir if notebooks else "-"
+    )
+    row["incremental"] = {"db": incremental_db, "site": incremental_site}
+    return row
+
+
+def print_table(rows: list[dict]) -> None:
+    print(
+        f"\nMachine: {platform.machine()}, {platform.processor() or 'cpu'}, "
+        f"Python {platform.python_version()}, {shutil.os.cpu_count()} cores\n"
+    )
+    steps = ["parse", "merge", "topics", "related", "database"]
+    print("Database stage (seconds; peak memory is the process's high-water mark after the step)")
+    print("| papers | entries | " + " | ".join(steps) + " | total | papers/s | peak MB | db MB |")
+    print("|" + " ---: |" * (len(steps) + 6))
+    for row in rows:
+        s, peak = row["db"]["seconds"], row["db"]["peak_mb"]
+        total = sum(s.values())
+        print(
+            f"| {row['n']:,} | {row['corpus']['entries']:,} | "
+            + " | ".join(f"{s[k]:.2f}" for k in steps)
+            + f" | {total:.1f} | {row['n'] / total:,.0f} | {max(peak.values()):,.0f} "
+            f"| {row['db_mb']:.1f} |"
+        )
+    site_rows = [row for row in rows if "site" in row]
+    if not site_rows:
+        return
+    print("\nSite stage (seconds)")
+    print(
+        "| papers | HTML pages | pages | notebooks | mkdocs | bare mkdocs | whole build.py all "
+        "| whole / bare | pages / mkdocs | site MB | KB per page | KB per paper page |"
+    )
+    print("|" + " ---: |" * 12)
+    for row in site_rows:
+        s = row["site"]["seconds"]
+        whole = sum(row["db"]["seconds"].values()) + sum(s.values())
+        bare = row["bare"]["seconds"]
+        print(
+            f"| {row['n']:,} | {row['html_pages']:,} | {s['pages']:.1f} | "
+            f"{s.get('notebooks', 0):.1f} | {s['mkdocs']:.1f} | {bare:.1f} | {whole:.1f} | "
+            f"{whole / bare:.2f} | {s['pages'] / s['mkdocs']:.1%} | {row['site_mb']:.1f} | "
+            f"{row['site_mb'] * 1e3 / row['html_pages']:.1f} | {row['paper_page_kb']:.1f} |"
+        )
+    print("\nIncremental rebuild: one more listing of 100 new papers (seconds)")
+    print("| papers | db | site | pages rewritten | total | full build | share of full |")
+    print("|" + " ---: |" * 7)
+    for row in site_rows:
+        inc = row["incremental"]
+        db_s = sum(inc["db"]["seconds"].values())
+        site_s = sum(inc["site"]["seconds"].values())
+        full = sum(row["db"]["seconds"].values()) + sum(row["site"]["seconds"].values())
+        print(
+            f"| {row['n']:,} | {db_s:.1f} | {site_s:.1f} | {inc['site']['written']:,} | "
+            f"{db_s + site_s:.1f} | {full:.1f} | {(db_s + site_s) / full:.0%} |"
+        )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated N")
+    parser.add_argument("--site-max", type=int, default=10000, help="largest N for the site")
+    parser.add_argument("--no-notebooks", action="store_true", help="skip notebook execution")
+    parser.add_argument("--json", type=Path, help="also write the raw figures here")
+    args = parser.parse_args(argv)
+    rows = []
+    for n in (int(size) for size in args.sizes.split(",")):
+        with tempfile.TemporaryDirectory(prefix=f"papershelf-bench-{n}-") as work:
+            print(f"N = {n:,} …", file=sys.stderr, flush=True)
+            rows.append(benchmark(n, Path(work), args.site_max, not args.no_notebooks))
+    print_table(rows)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
