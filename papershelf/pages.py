@@ -212,13 +212,17 @@ def render_site(
     writer.write(f"{DOWNLOADS}/papers.csv", csv_text)
     writer.write(f"{DOWNLOADS}/papers.json", json_text)
     clock.lap("pages")
+    notebook_list = []
     if notebooks_dir is not None:
         cache_dir = cache_dir or docs_dir.parent / "cache" / "notebooks"
         for page in notebook_pages(notebooks_dir, db_path, cache_dir):
             writer.write(f"analysis/{page.stem}.md", analysis_page(page))
             for relative, content in page.files.items():
                 writer.write(f"analysis/{relative}", content)
+            notebook_list.append(page)
             pages += 1
+    writer.write("analysis/index.md", analysis_index(notebook_list))
+    pages += 1
     clock.lap("notebooks")
     removed = writer.remove_stale()
     return RenderResult(pages, writer.written, writer.unchanged, removed, seconds)
@@ -233,6 +237,19 @@ def analysis_page(page: NotebookPage) -> str:
         "site was built. To run it yourself: `pip install -e .`, `python build.py db`, then "
         "`jupyter lab notebooks/`.\n"
     )
+
+
+def analysis_index(pages: list[NotebookPage]) -> str:
+    out = [front_matter("Analysis", "Notebooks that analyse the collection.")]
+    out.append(
+        "# Analysis\n\nJupyter notebooks in `notebooks/`, executed against the database "
+        "when the site was built. Open them yourself with `jupyter lab notebooks/`.\n\n"
+    )
+    if not pages:
+        out.append("The notebooks were not executed in this build.\n")
+    for page in pages:
+        out.append(f"- [{text(page.title)}]({page.stem}.md) — `notebooks/{page.stem}.ipynb`\n")
+    return "".join(out)
 
 
 def exports(db: sqlite_utils.Database) -> tuple[str, str]:
@@ -580,12 +597,13 @@ class _Renderer:
         related = d.related.get(slug, [])
         out.append("\n## Related papers\n\n")
         if related:
+            # Scores stay in the database: printed here, every page would change whenever
+            # a new paper shifts the term weights, and rebuilds could not skip it.
             for r in related:
                 shared = r["shared_topics"]
-                note = f", {shared} shared topic{'s' if shared != 1 else ''}" if shared else ""
+                note = f" <small>({shared} shared topic{'s' if shared != 1 else ''})</small>"
                 out.append(
-                    f"1. {self.paper_link(r['related_paper'], '../')} "
-                    f"<small>(similarity {r['similarity']:.2f}{note})</small>\n"
+                    f"1. {self.paper_link(r['related_paper'], '../')}{note if shared else ''}\n"
                 )
         else:
             out.append("None found.\n")

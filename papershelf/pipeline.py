@@ -121,7 +121,6 @@ def build_database(
         problems = list(db.execute("pragma foreign_key_check").fetchall())
         if problems:
             raise RuntimeError(f"foreign key check failed: {problems[:5]}")
-        db.execute("vacuum")
         db.close()
         os.replace(temporary, db_path)
     finally:

@@ -8,7 +8,7 @@ Up to ``EXACT_LIMIT`` papers every pair is scored, a chunk of rows at a time, so
 grows with ``CHUNK * papers``, never ``papers ** 2``. Beyond it, the TF-IDF vectors are
 projected to ``COMPONENTS`` dimensions (latent semantic analysis) and a nearest-neighbour
 index (faiss, inverted lists) proposes ``CANDIDATES`` papers per paper, which are then
-scored the same way: the cost grows about linearly with the number of papers.
+scored exactly as above: the cost grows about linearly with the number of papers.
 """
 
 from __future__ import annotations
@@ -64,17 +64,15 @@ def related_papers(
         dtype=np.float32,
     ).fit_transform(texts)
     k = min(per_paper, n - 1)
-    if large:
-        candidates, similarity = _approximate_neighbours(vectors, min(CANDIDATES, n - 1))
-    else:
-        candidates = similarity = None
+    candidates = _approximate_neighbours(vectors, min(CANDIDATES, n - 1)) if large else None
 
     results: list[Related] = []
     for start in range(0, n, CHUNK):
         stop = min(start + CHUNK, n)
         rows = np.arange(start, stop)
         if large:
-            columns, sim = candidates[start:stop], similarity[start:stop]
+            columns = candidates[start:stop]
+            sim = _pair_cosines(vectors, rows, columns)
         else:
             sim = (vectors[start:stop] @ vectors.T).toarray()
             columns = np.broadcast_to(np.arange(n), sim.shape)
@@ -124,8 +122,17 @@ def _topic_masks(topics: list[set[str]]) -> np.ndarray:
     return masks
 
 
-def _approximate_neighbours(vectors: sparse.csr_matrix, count: int):
-    """``count`` candidate neighbours per row and their cosine in the projected space."""
+def _pair_cosines(vectors: sparse.csr_matrix, rows: np.ndarray, columns: np.ndarray):
+    """The TF-IDF cosine of each row with each of its candidate columns (-1: none)."""
+    left = vectors[np.repeat(rows, columns.shape[1])]
+    right = vectors[np.maximum(columns, 0).ravel()]
+    cosines = np.asarray(left.multiply(right).sum(axis=1)).reshape(columns.shape)
+    return np.where(columns >= 0, cosines, 0.0)
+
+
+def _approximate_neighbours(vectors: sparse.csr_matrix, count: int) -> np.ndarray:
+    """``count`` candidate neighbours per row (and the row itself), found by a
+    nearest-neighbour index over a low-dimensional projection of the vectors."""
     import faiss
     from sklearn.decomposition import TruncatedSVD
     from sklearn.preprocessing import normalize
@@ -141,5 +148,5 @@ def _approximate_neighbours(vectors: sparse.csr_matrix, count: int):
     index.train(projected)
     index.add(projected)
     index.nprobe = 16
-    similarity, candidates = index.search(projected, count + 1)
-    return candidates.astype(np.int64), similarity
+    _, candidates = index.search(projected, count + 1)
+    return candidates.astype(np.int64)

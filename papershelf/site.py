@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import shutil
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +28,7 @@ class SiteResult:
     render: RenderResult
     html_pages: int
     mkdocs_seconds: float
+    incremental: bool = False
 
 
 class _Loader(yaml.SafeLoader):
@@ -47,11 +51,15 @@ def build_site(
     metadata_path: Path | None = None,
     notebooks_dir: Path | None = None,
     cache_dir: Path | None = None,
+    incremental: bool = True,
 ) -> SiteResult:
     """Render pages into ``docs_dir`` and build them with MkDocs into ``site_dir``.
 
     MkDocs writes into a temporary directory beside ``site_dir``, which then replaces it:
-    a failed build leaves the previous site as it was.
+    a failed build leaves the previous site as it was. When the previous site was built
+    with the same configuration and theme, the temporary directory starts as a hard-linked
+    copy of it and MkDocs rebuilds only the pages whose Markdown changed (a "dirty"
+    build); every file it writes gets a new inode, so the previous site is never touched.
     """
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
@@ -67,18 +75,32 @@ def build_site(
         raise SiteError(str(error)) from None
 
     site_dir = site_dir.resolve()
+    docs_dir = docs_dir.resolve()
+    stamp_file = docs_dir.parent / "site-stamp.json"
+    stamp = _stamp(config_file, site_dir, docs_dir)
+    dirty = (
+        incremental
+        and (site_dir / "index.html").exists()
+        and stamp_file.exists()
+        and stamp_file.read_text(encoding="utf-8") == stamp
+    )
     temporary = site_dir.with_name(f".{site_dir.name}.tmp-{os.getpid()}")
     shutil.rmtree(temporary, ignore_errors=True)
     config = load_config(
         config_file=str(config_file),
-        docs_dir=str(docs_dir.resolve()),
+        docs_dir=str(docs_dir),
         site_dir=str(temporary),
         strict=True,
     )
     logging.getLogger("mkdocs").setLevel(logging.WARNING)
     started = time.perf_counter()
+    stamp_file.unlink(missing_ok=True)
     try:
-        build(config)
+        if dirty:
+            _link_previous_site(site_dir, temporary, docs_dir, render.removed)
+        with _quiet_dirty_warning():
+            build(config, dirty=dirty)
+        _merge_search_index(site_dir if dirty else None, temporary, render.removed)
     except MkDocsException as error:
         shutil.rmtree(temporary, ignore_errors=True)
         raise SiteError(f"mkdocs build failed: {error}") from None
@@ -90,6 +112,105 @@ def build_site(
         site_dir.rename(old)
     temporary.rename(site_dir)
     shutil.rmtree(old, ignore_errors=True)
+    stamp_file.write_text(stamp, encoding="utf-8")
     mkdocs_seconds = time.perf_counter() - started
     html_pages = sum(1 for _ in site_dir.rglob("index.html"))
-    return SiteResult(site_dir, render, html_pages, mkdocs_seconds)
+    return SiteResult(site_dir, render, html_pages, mkdocs_seconds, dirty)
+
+
+# Files MkDocs writes on every build, dirty or not.
+_ALWAYS_WRITTEN = ("404.html", "sitemap.xml", "sitemap.xml.gz", "search/search_index.json")
+
+
+def _stamp(config_file: Path, site_dir: Path, docs_dir: Path) -> str:
+    """What a site's pages depend on besides their Markdown: config, theme, versions."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256()
+    digest.update(config_file.read_bytes())
+    theme = Path(__file__).parent / "theme"
+    for path in sorted(theme.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(theme).as_posix().encode() + path.read_bytes())
+    for package in ("papershelf", "mkdocs", "mkdocs-material"):
+        digest.update(f"{package}={version(package)}".encode())
+    return json.dumps(
+        {"site_dir": str(site_dir), "docs_dir": str(docs_dir), "inputs": digest.hexdigest()}
+    )
+
+
+def _output_of(relative: Path) -> Path:
+    """Where MkDocs (with directory URLs) writes the page or file ``relative``."""
+    if relative.suffix != ".md":
+        return relative
+    if relative.stem in ("index", "README"):
+        return relative.with_name("index.html")
+    return relative.with_suffix("") / "index.html"
+
+
+def _link_previous_site(site_dir: Path, target: Path, docs_dir: Path, removed: list[str]):
+    """Hard-link the previous site into ``target``, leaving out what will be rewritten."""
+    for path in site_dir.rglob("*"):
+        destination = target / path.relative_to(site_dir)
+        if path.is_dir():
+            destination.mkdir(parents=True, exist_ok=True)
+        else:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            os.link(path, destination)
+    for name in _ALWAYS_WRITTEN:
+        (target / name).unlink(missing_ok=True)
+    for source in docs_dir.rglob("*"):
+        if source.is_file():
+            output = target / _output_of(source.relative_to(docs_dir))
+            if output.exists() and source.stat().st_mtime >= output.stat().st_mtime:
+                output.unlink()  # MkDocs writes it anew: a new file, not the old inode
+    for relative in removed:
+        output = target / _output_of(Path(relative))
+        output.unlink(missing_ok=True)
+        if output.name == "index.html" and output.parent != target:
+            shutil.rmtree(output.parent, ignore_errors=True)
+
+
+class _DirtyWarningFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "'dirty' build" not in record.getMessage()
+
+
+@contextmanager
+def _quiet_dirty_warning():
+    """MkDocs warns about every dirty build (strict mode would fail on it); our dirty builds
+    are safe because the navigation never lists the pages that change."""
+    logger = logging.getLogger("mkdocs.commands.build")
+    quiet = _DirtyWarningFilter()
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
+
+
+def _merge_search_index(previous_site: Path | None, site: Path, removed: list[str]) -> None:
+    """Complete the search index after a dirty build, and order it by page either way.
+
+    A dirty build indexes only the pages it rebuilt; the other pages' entries come from
+    the previous index. Entries are sorted by page (stably), so an incremental and a full
+    build give the same file.
+    """
+    path = site / "search" / "search_index.json"
+    if not path.exists():
+        return
+    index = json.loads(path.read_text(encoding="utf-8"))
+    docs = index["docs"]
+    if previous_site is not None:
+        old_path = previous_site / "search" / "search_index.json"
+        old = json.loads(old_path.read_text(encoding="utf-8")) if old_path.exists() else {}
+        rebuilt = {entry["location"].split("#")[0] for entry in docs}
+        gone = {_output_of(Path(r)).parent.as_posix() + "/" for r in removed}
+        docs = docs + [
+            entry
+            for entry in old.get("docs", [])
+            if entry["location"].split("#")[0] not in rebuilt
+            and entry["location"].split("#")[0] not in gone
+        ]
+    index["docs"] = sorted(docs, key=lambda entry: entry["location"].split("#")[0])
+    path.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), "utf-8")

@@ -73,7 +73,10 @@ def test_site_has_the_analysis_pages_with_figures(real_site):
         for image in images:
             assert f'src="../{stem}_files/{image.name}"' in html
     home = (site / "index.html").read_text(encoding="utf-8")
-    assert 'href="analysis/exploring/"' in home  # in the navigation
+    assert 'href="analysis/"' in home  # in the navigation
+    index = (site / "analysis" / "index.html").read_text(encoding="utf-8")
+    for stem in EXPECTED_FIGURES:
+        assert f'href="{stem}/"' in index
 
 
 def test_exploring_notebook_has_clear_axis_labels():

@@ -66,8 +66,8 @@ def test_every_paper_topic_and_listing_has_a_page(real_db, real_site):
         assert topic["name"] in page(site, f"topics/{topic['slug']}")
     for listing in db["listings"].rows:
         assert (site / "listings" / listing["name"] / "index.html").exists()
-    # + home, data, 3 indexes and 2 notebooks
-    assert result.html_pages == 290 + db["topics"].count + 5 + 5 + 2
+    # + home, data, 3 indexes, the analysis index and 2 notebooks
+    assert result.html_pages == 290 + db["topics"].count + 5 + 5 + 3
 
 
 def test_paper_page_content(real_db, real_site):

@@ -1,0 +1,42 @@
+"""The benchmark runs at a tiny size and prints every figure (its speed is not tested)."""
+
+import subprocess
+import sys
+
+from .conftest import REPO
+
+
+def test_benchmark_prints_every_figure(tmp_path):
+    raw = tmp_path / "figures.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/run.py",
+            "--sizes",
+            "60",
+            "--site-max",
+            "60",
+            "--no-notebooks",
+            "--json",
+            str(raw),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    for heading in (
+        "Database stage",
+        "| papers | entries | parse | merge | topics | related | database | total | papers/s",
+        "Site stage",
+        "whole / bare",
+        "KB per paper page",
+        "Incremental rebuild",
+        "share of full",
+    ):
+        assert heading in out, heading
+    rows = [line for line in out.splitlines() if line.startswith("| 60 |")]
+    assert len(rows) == 3  # one row in each table
+    assert raw.exists() and '"n": 60' in raw.read_text()

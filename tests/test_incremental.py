@@ -1,0 +1,84 @@
+"""Adding a listing rewrites only the affected pages, rebuilds only them with MkDocs, and
+gives the same database and the same site as a full rebuild."""
+
+import shutil
+
+import sqlite_utils
+
+from papershelf.pipeline import build_database
+
+from .conftest import FIXTURES, LISTINGS, TOPICS, build_site_into
+
+NEW_LISTING = (
+    "new\n\nSubscribe\n\nDaily Papers\n\nNov 20\n\n"
+    "Quokka: Retrieval-Augmented Tuning for Marsupial Question Answering\n\n"
+    "We fine-tune a small language model with retrieval-augmented generation on a corpus "
+    "about marsupials and release it at https://github.com/example/quokka.\n\n"
+    "  • 3 authors\n·\nNov 18, 2025 4\n"
+)
+NEW_SLUG = "quokka-retrieval-augmented-tuning-for-marsupial-question-answering"
+
+
+def _files(root):
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != "sitemap.xml.gz"
+    }
+
+
+def test_adding_a_listing_rebuilds_only_what_changed(tmp_path):
+    listings = tmp_path / "listings"
+    shutil.copytree(LISTINGS, listings)
+    db = tmp_path / "papers.db"
+    build_database(listings, TOPICS, db)
+    incremental = tmp_path / "incremental"
+    first = build_site_into(db, incremental, tmp_path / "cache")
+    assert not first.incremental
+    untouched = incremental / "site" / "listings" / "000_01ff736d1a2e613b" / "index.html"
+    inode = untouched.stat().st_ino
+
+    (listings / "005_new.txt").write_text(NEW_LISTING, encoding="utf-8")
+    build_database(listings, TOPICS, db)
+    second = build_site_into(db, incremental, tmp_path / "cache")
+    assert second.incremental
+    written = set(second.render.written)
+    assert f"papers/{NEW_SLUG}.md" in written
+    assert {"listings/005_new.md", "listings/index.md", "papers/index.md", "index.md"} <= written
+    assert "listings/000_01ff736d1a2e613b.md" not in written
+    assert len([w for w in written if w.startswith("papers/")]) < 0.5 * 290
+    assert (incremental / "site" / "papers" / NEW_SLUG / "index.html").exists()
+    # MkDocs did not rewrite the pages whose Markdown did not change
+    assert untouched.stat().st_ino == inode
+
+    # The same database and the same site as a full build from scratch
+    full_db = tmp_path / "full.db"
+    build_database(listings, TOPICS, full_db)
+    assert db.read_bytes() == full_db.read_bytes()
+    full = tmp_path / "full"
+    build_site_into(full_db, full, tmp_path / "cache")
+    got, expected = _files(incremental / "site"), _files(full / "site")
+    assert sorted(got) == sorted(expected)
+    assert [name for name in expected if got[name] != expected[name]] == []
+
+
+def test_removed_listing_removes_its_pages(tmp_path):
+    listings = tmp_path / "listings"
+    listings.mkdir()
+    for name in ("simple.txt", "rich.txt"):
+        shutil.copy(FIXTURES / name, listings / name)
+    db = tmp_path / "papers.db"
+    build_database(listings, TOPICS, db)
+    build_site_into(db, tmp_path, tmp_path / "cache")
+    slug = "a-paper-about-nothing-in-particular"
+    assert (tmp_path / "site" / "papers" / slug / "index.html").exists()
+
+    (listings / "simple.txt").unlink()
+    build_database(listings, TOPICS, db)
+    result = build_site_into(db, tmp_path, tmp_path / "cache")
+    assert result.incremental and f"papers/{slug}.md" in result.render.removed
+    assert not (tmp_path / "site" / "papers" / slug).exists()
+    assert not (tmp_path / "site" / "listings" / "simple").exists()
+    assert sqlite_utils.Database(db)["papers"].count == 4
+    index = (tmp_path / "site" / "search" / "search_index.json").read_text()
+    assert slug not in index
