@@ -189,10 +189,23 @@ def _name(rng: random.Random, index: int) -> str:
     return f"{stem.capitalize()}{index}"
 
 
-def _sentence(rng: random.Random) -> str:
+THEMES = 300  # papers of one theme share a vocabulary, as papers of one field do
+THEME_WORDS = 40
+
+
+def _theme_words(theme: int) -> list[str]:
+    start = theme * 23 % len(RARE)
+    return (RARE + RARE)[start : start + THEME_WORDS]
+
+
+def _sentence(rng: random.Random, theme: list[str]) -> str:
     count = rng.randint(12, 24)
     words = [rng.choice(WORDS) for _ in range(count - count // 3)]
-    words += rng.choices(RARE, cum_weights=RARE_CUMULATIVE, k=count // 3)
+    for _ in range(count // 3):
+        if rng.random() < 0.6:
+            words.append(rng.choice(theme))
+        else:
+            words.append(rng.choices(RARE, cum_weights=RARE_CUMULATIVE)[0])
     rng.shuffle(words)
     for _ in range(rng.randint(0, 2)):
         words.insert(rng.randrange(len(words)), rng.choice(TOPIC_PHRASES))
@@ -207,7 +220,8 @@ def make_paper(rng: random.Random, index: int) -> tuple[str, str]:
         + f" for {topic} with "
         + " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 3)))
     )
-    abstract = " ".join(_sentence(rng) for _ in range(rng.randint(7, 11)))
+    theme = _theme_words(rng.randrange(THEMES))
+    abstract = " ".join(_sentence(rng, theme) for _ in range(rng.randint(7, 11)))
     if rng.random() < 0.2:
         abstract += f" Code is available at https://github.com/lab{index % 97}/{_name(rng, index)}."
     return title, abstract

@@ -12,7 +12,7 @@ import hashlib
 import os
 import shutil
 import subprocess
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,18 +40,20 @@ def notebook_pages(notebooks_dir: Path, db_path: Path, cache_dir: Path) -> list[
     if not notebooks_dir.is_dir():
         return []
     db_digest = _digest(db_path.read_bytes())
-    pages = []
+    cached = {}
     for path in sorted(notebooks_dir.glob("*.ipynb")):
         key = _digest(path.read_bytes() + db_digest.encode() + FORMAT_VERSION.encode())[:16]
-        cached = cache_dir / f"{path.stem}-{key}"
-        if not (cached / "page.md").exists():
-            page = _execute(path, db_path)
-            _store(cached, page)
+        cached[path] = cache_dir / f"{path.stem}-{key}"
+    missing = [path for path, directory in cached.items() if not (directory / "page.md").exists()]
+    # Each notebook runs in its own kernel process: run them side by side.
+    with ThreadPoolExecutor(max_workers=max(1, min(len(missing), os.cpu_count() or 1))) as pool:
+        executed = pool.map(lambda path: _execute(path, db_path), missing)
+        for path, page in zip(missing, executed, strict=True):
+            _store(cached[path], page)
             for stale in cache_dir.glob(f"{path.stem}-*"):
-                if stale != cached:
+                if stale != cached[path]:
                     shutil.rmtree(stale, ignore_errors=True)
-        pages.append(_load(cached, path.stem))
-    return pages
+    return [_load(directory, path.stem) for path, directory in cached.items()]
 
 
 def _execute(path: Path, db_path: Path) -> NotebookPage:
@@ -67,13 +69,13 @@ def _execute(path: Path, db_path: Path) -> NotebookPage:
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
     )
-    with _environment(ENVIRONMENT_VARIABLE, str(db_path.resolve())):
-        try:
-            # The kernel's own log (a warning about unencrypted local TCP) is noise here;
-            # errors in cells come back as outputs and are raised below.
-            client.execute(stderr=subprocess.DEVNULL)
-        except CellExecutionError as error:
-            raise NotebookError(f"{path}: a cell failed:\n{error}") from None
+    environment = {**os.environ, ENVIRONMENT_VARIABLE: str(db_path.resolve())}
+    try:
+        # The kernel's own log (a warning about unencrypted local TCP) is noise here;
+        # errors in cells come back as outputs and are raised below.
+        client.execute(stderr=subprocess.DEVNULL, env=environment)
+    except CellExecutionError as error:
+        raise NotebookError(f"{path}: a cell failed:\n{error}") from None
     body, resources = MarkdownExporter().from_notebook_node(
         notebook, resources={"output_files_dir": f"{path.stem}_files"}
     )
@@ -88,19 +90,6 @@ def _execute(path: Path, db_path: Path) -> NotebookPage:
         path.stem,
     )
     return NotebookPage(path.stem, title, body, dict(resources.get("outputs", {})))
-
-
-@contextmanager
-def _environment(name: str, value: str):
-    previous = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if previous is None:
-            del os.environ[name]
-        else:
-            os.environ[name] = previous
 
 
 def _store(directory: Path, page: NotebookPage) -> None:

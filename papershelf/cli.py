@@ -171,7 +171,8 @@ def run_site(db_path: Path, site_dir: Path, docs_dir: Path, config_file: Path) -
     click.echo(
         f"Wrote {site_dir}: {result.html_pages} HTML pages from {render.pages} Markdown pages "
         f"({len(render.written)} files changed, {render.unchanged} unchanged, "
-        f"{len(render.removed)} removed)."
+        f"{len(render.removed)} removed; MkDocs "
+        f"{'rebuilt only the changed pages' if result.incremental else 'built every page'})."
     )
 
 
