@@ -226,8 +226,11 @@ def data_tables(db: sqlite_utils.Database) -> list[str]:
     return [t for t in db.table_names() if not t.startswith(FTS_TABLES)]
 
 
-def ensure_db_shape(db: sqlite_utils.Database) -> None:
-    """Create the tables, indexes, full-text search and views. Safe to run again."""
+def ensure_db_shape(db: sqlite_utils.Database, indexes: bool = True) -> None:
+    """Create the tables, indexes and views. Safe to run again.
+
+    A bulk load is faster with ``indexes=False`` first and a second call after it.
+    """
     db.execute("pragma foreign_keys = on")
     for name, spec in SCHEMA.items():  # in order: a table before those that refer to it
         db[name].create(
@@ -237,10 +240,22 @@ def ensure_db_shape(db: sqlite_utils.Database) -> None:
             foreign_keys=spec.get("foreign_keys"),
             if_not_exists=True,
         )
-    for table, columns in INDEXES:
+    for table, columns in INDEXES if indexes else ():
         db[table].create_index(columns, if_not_exists=True)
     for name, sql in VIEWS.items():
         db.create_view(name, sql.strip(), replace=True)
+
+
+def _insert(db: sqlite_utils.Database, table: str, rows: Iterable[dict]) -> None:
+    """Bulk insert with one prepared statement. sqlite-utils' ``insert_all`` spends most
+    of a large build converting values one by one; these rows are plain already."""
+    columns = list(SCHEMA[table]["columns"])
+    names = ", ".join(f"[{c}]" for c in columns)
+    marks = ", ".join("?" for _ in columns)
+    db.conn.executemany(
+        f"insert into [{table}] ({names}) values ({marks})",
+        (tuple(row[c] for c in columns) for row in rows),
+    )
 
 
 def write_collection(
@@ -263,47 +278,55 @@ def write_collection(
             papers_per_listing.setdefault(appearance.listing, set()).add(paper.slug)
 
     with db.conn:
-        db["listings"].insert_all(
-            {
-                "name": listing.name,
-                "filename": listing.source.replace("\\", "/").rsplit("/", 1)[-1],
-                "layout": listing.layout,
-                "date": listing.date.isoformat() if listing.date else None,
-                "date_text": listing.date_text,
-                "year": listing.year,
-                "year_source": listing.year_source,
-                "entries": len(listing.entries),
-                "papers": len(papers_per_listing.get(listing.name, ())),
-                "header": "\n".join(listing.header),
-            }
-            for listing in listings
+        _insert(
+            db,
+            "listings",
+            (
+                {
+                    "name": listing.name,
+                    "filename": listing.source.replace("\\", "/").rsplit("/", 1)[-1],
+                    "layout": listing.layout,
+                    "date": listing.date.isoformat() if listing.date else None,
+                    "date_text": listing.date_text,
+                    "year": listing.year,
+                    "year_source": listing.year_source,
+                    "entries": len(listing.entries),
+                    "papers": len(papers_per_listing.get(listing.name, ())),
+                    "header": "\n".join(listing.header),
+                }
+                for listing in listings
+            ),
         )
-        db["papers"].insert_all(
-            {
-                "slug": paper.slug,
-                "title": paper.title,
-                "short_name": paper.short_name,
-                "abstract": paper.abstract,
-                "published": paper.published.isoformat() if paper.published else None,
-                "published_year": paper.published.year if paper.published else None,
-                "published_text": paper.published_text,
-                "year_inferred": int(paper.year_inferred),
-                "upvotes": paper.upvotes,
-                "authors_count": paper.authors_count,
-                "listing_count": len(paper.appearances),
-                "title_key": paper.key,
-                "arxiv_id": paper.arxiv_id,
-                "github_repo": paper.github_repo,
-                "github_stars": paper.github_stars,
-                "project_page": paper.project_page,
-                "ai_summary": paper.ai_summary,
-                "ai_keywords": (
-                    json.dumps(list(paper.ai_keywords), ensure_ascii=False)
-                    if paper.ai_keywords
-                    else None
-                ),
-            }
-            for paper in papers
+        _insert(
+            db,
+            "papers",
+            (
+                {
+                    "slug": paper.slug,
+                    "title": paper.title,
+                    "short_name": paper.short_name,
+                    "abstract": paper.abstract,
+                    "published": paper.published.isoformat() if paper.published else None,
+                    "published_year": paper.published.year if paper.published else None,
+                    "published_text": paper.published_text,
+                    "year_inferred": int(paper.year_inferred),
+                    "upvotes": paper.upvotes,
+                    "authors_count": paper.authors_count,
+                    "listing_count": len(paper.appearances),
+                    "title_key": paper.key,
+                    "arxiv_id": paper.arxiv_id,
+                    "github_repo": paper.github_repo,
+                    "github_stars": paper.github_stars,
+                    "project_page": paper.project_page,
+                    "ai_summary": paper.ai_summary,
+                    "ai_keywords": (
+                        json.dumps(list(paper.ai_keywords), ensure_ascii=False)
+                        if paper.ai_keywords
+                        else None
+                    ),
+                }
+                for paper in papers
+            ),
         )
         author_papers: dict[str, set[str]] = {}
         author_names: dict[str, str] = {}
@@ -312,69 +335,97 @@ def write_collection(
                 slug = slugify(name)
                 author_names.setdefault(slug, name)
                 author_papers.setdefault(slug, set()).add(paper.slug)
-        db["authors"].insert_all(
-            {"slug": slug, "name": author_names[slug], "paper_count": len(author_papers[slug])}
-            for slug in sorted(author_names)
+        _insert(
+            db,
+            "authors",
+            (
+                {"slug": slug, "name": author_names[slug], "paper_count": len(author_papers[slug])}
+                for slug in sorted(author_names)
+            ),
         )
-        db["paper_authors"].insert_all(
-            {"paper": paper.slug, "position": position, "author": slugify(name)}
-            for paper in papers
-            for position, name in enumerate(paper.authors, start=1)
+        _insert(
+            db,
+            "paper_authors",
+            (
+                {"paper": paper.slug, "position": position, "author": slugify(name)}
+                for paper in papers
+                for position, name in enumerate(paper.authors, start=1)
+            ),
         )
-        db["topics"].insert_all(
-            {
-                "slug": topic.slug,
-                "name": topic.name,
-                "description": topic.description,
-                "rules": json.dumps(list(topic.rules), ensure_ascii=False),
-                "position": topic.position,
-                "paper_count": topic_counts[topic.slug],
-            }
-            for topic in topics
+        _insert(
+            db,
+            "topics",
+            (
+                {
+                    "slug": topic.slug,
+                    "name": topic.name,
+                    "description": topic.description,
+                    "rules": json.dumps(list(topic.rules), ensure_ascii=False),
+                    "position": topic.position,
+                    "paper_count": topic_counts[topic.slug],
+                }
+                for topic in topics
+            ),
         )
-        db["paper_listings"].insert_all(
-            {
-                "listing": appearance.listing,
-                "rank": appearance.rank,
-                "paper": paper.slug,
-                "line": appearance.line,
-                "title_as_listed": appearance.title,
-            }
-            for paper in papers
-            for appearance in paper.appearances
+        _insert(
+            db,
+            "paper_listings",
+            (
+                {
+                    "listing": appearance.listing,
+                    "rank": appearance.rank,
+                    "paper": paper.slug,
+                    "line": appearance.line,
+                    "title_as_listed": appearance.title,
+                }
+                for paper in papers
+                for appearance in paper.appearances
+            ),
         )
-        db["paper_topics"].insert_all(
-            {
-                "paper": slug,
-                "topic": match.topic,
-                "rule": match.rule,
-                "field": match.field,
-                "matched_text": match.matched,
-            }
-            for slug in sorted(matches)
-            for match in matches[slug]
+        _insert(
+            db,
+            "paper_topics",
+            (
+                {
+                    "paper": slug,
+                    "topic": match.topic,
+                    "rule": match.rule,
+                    "field": match.field,
+                    "matched_text": match.matched,
+                }
+                for slug in sorted(matches)
+                for match in matches[slug]
+            ),
         )
-        db["links"].insert_all(
-            {
-                "paper": paper.slug,
-                "position": position,
-                "url": link.url,
-                "kind": link.kind,
-                "host": link.host,
-            }
-            for paper in papers
-            for position, link in enumerate(paper.links, start=1)
+        _insert(
+            db,
+            "links",
+            (
+                {
+                    "paper": paper.slug,
+                    "position": position,
+                    "url": link.url,
+                    "kind": link.kind,
+                    "host": link.host,
+                }
+                for paper in papers
+                for position, link in enumerate(paper.links, start=1)
+            ),
         )
-        db["related_papers"].insert_all(
-            {
-                "paper": item.paper,
-                "rank": item.rank,
-                "related_paper": item.related,
-                "score": item.score,
-                "similarity": item.similarity,
-                "shared_topics": item.shared_topics,
-            }
-            for item in related
+        _insert(
+            db,
+            "related_papers",
+            (
+                {
+                    "paper": item.paper,
+                    "rank": item.rank,
+                    "related_paper": item.related,
+                    "score": item.score,
+                    "similarity": item.similarity,
+                    "shared_topics": item.shared_topics,
+                }
+                for item in related
+            ),
         )
     db["papers"].enable_fts(
         ["title", "abstract"], tokenize="porter", create_triggers=True, replace=True
