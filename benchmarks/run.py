@@ -121,7 +121,7 @@ def print_table(rows: list[dict]) -> None:
         f"Python {platform.python_version()}, {shutil.os.cpu_count()} cores\n"
     )
     steps = ["parse", "merge", "topics", "related", "database"]
-    print("Database stage (seconds; peak memory is the process's high-water mark after the step)")
+    print("Database stage (seconds; peak memory is the process's high-water mark after the step)\n")
     print("| papers | entries | " + " | ".join(steps) + " | total | papers/s | peak MB | db MB |")
     print("|" + " ---: |" * (len(steps) + 6))
     for row in rows:
@@ -136,7 +136,7 @@ def print_table(rows: list[dict]) -> None:
     site_rows = [row for row in rows if "site" in row]
     if not site_rows:
         return
-    print("\nSite stage (seconds)")
+    print("\nSite stage (seconds)\n")
     print(
         "| papers | HTML pages | pages | notebooks | mkdocs | bare mkdocs | whole build.py all "
         "| whole / bare | pages / mkdocs | site MB | KB per page | KB per paper page |"
@@ -152,7 +152,7 @@ def print_table(rows: list[dict]) -> None:
             f"{whole / bare:.2f} | {s['pages'] / s['mkdocs']:.1%} | {row['site_mb']:.1f} | "
             f"{row['site_mb'] * 1e3 / row['html_pages']:.1f} | {row['paper_page_kb']:.1f} |"
         )
-    print("\nIncremental rebuild: one more listing of 100 new papers (seconds)")
+    print("\nIncremental rebuild: one more listing of 100 new papers (seconds)\n")
     print("| papers | db | site | pages rewritten | total | full build | share of full |")
     print("|" + " ---: |" * 7)
     for row in site_rows:
