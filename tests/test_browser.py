@@ -11,7 +11,10 @@ import sqlite_utils
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# $CHROMIUM names another Chromium-based browser (GitHub's runners have Google Chrome).
+CHROMIUM = (
+    os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+)
 if not CHROMIUM:
     # CI installs Debian's chromium (.ci/run) and must not skip; a bare machine may.
     if os.environ.get("CI"):
