@@ -332,6 +332,7 @@ class _Renderer:
     # ---- pages ---------------------------------------------------------------------------
 
     def pages(self):
+        yield "find.md", self.find_page()
         yield from self.home()
         yield from self.data_page()
         yield "papers/index.md", self.papers_index()
@@ -444,6 +445,23 @@ class _Renderer:
             f"The [Data page]({prefix}data.md) describes every table and column.\n"
         )
         return "".join(lines)
+
+    def find_page(self) -> str:
+        # Pagefind's index is split in chunks that the browser fetches as it needs them,
+        # so a query costs the same on a site of 300 pages as on one of 100,000.
+        return (
+            front_matter("Search", "Search every paper, topic and listing.")
+            + "# Search\n\n"
+            + '<link href="../pagefind/pagefind-ui.css" rel="stylesheet">\n'
+            + '<script src="../pagefind/pagefind-ui.js"></script>\n'
+            + '<div id="papershelf-search"></div>\n'
+            + "<script>\n"
+            + "window.addEventListener('DOMContentLoaded', () => {\n"
+            + "  new PagefindUI({element: '#papershelf-search', showSubResults: true,"
+            + " showImages: false});\n"
+            + "});\n"
+            + "</script>\n"
+        )
 
     def data_page(self):
         out = [front_matter("Data", "The papershelf database: schema and downloads.")]

@@ -7,6 +7,8 @@ import json
 import logging
 import os
 import shutil
+import subprocess
+import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,9 +40,12 @@ class _Loader(yaml.SafeLoader):
 _Loader.add_multi_constructor("", lambda loader, suffix, node: None)
 
 
+def _read_config(config_file: Path) -> dict:
+    return yaml.load(config_file.read_text(encoding="utf-8"), Loader=_Loader) or {}
+
+
 def read_site_url(config_file: Path) -> str:
-    config = yaml.load(config_file.read_text(encoding="utf-8"), Loader=_Loader) or {}
-    return config.get("site_url") or ""
+    return _read_config(config_file).get("site_url") or ""
 
 
 def build_site(
@@ -86,11 +91,16 @@ def build_site(
     )
     temporary = site_dir.with_name(f".{site_dir.name}.tmp-{os.getpid()}")
     shutil.rmtree(temporary, ignore_errors=True)
+    overrides = {}
+    settings = (_read_config(config_file).get("extra") or {}).get("papershelf") or {}
+    if render.pages > settings.get("builtin_search_max_pages", float("inf")):
+        overrides["plugins"] = []  # no single-file search index: Pagefind only
     config = load_config(
         config_file=str(config_file),
         docs_dir=str(docs_dir),
         site_dir=str(temporary),
         strict=True,
+        **overrides,
     )
     logging.getLogger("mkdocs").setLevel(logging.WARNING)
     started = time.perf_counter()
@@ -101,6 +111,7 @@ def build_site(
         with _quiet_dirty_warning():
             build(config, dirty=dirty)
         _merge_search_index(site_dir if dirty else None, temporary, render.removed)
+        _pagefind(temporary)
     except MkDocsException as error:
         shutil.rmtree(temporary, ignore_errors=True)
         raise SiteError(f"mkdocs build failed: {error}") from None
@@ -151,6 +162,8 @@ def _output_of(relative: Path) -> Path:
 def _link_previous_site(site_dir: Path, target: Path, docs_dir: Path, removed: list[str]):
     """Hard-link the previous site into ``target``, leaving out what will be rewritten."""
     for path in site_dir.rglob("*"):
+        if path.relative_to(site_dir).parts[0] == "pagefind":
+            continue  # made anew by every build
         destination = target / path.relative_to(site_dir)
         if path.is_dir():
             destination.mkdir(parents=True, exist_ok=True)
@@ -169,6 +182,17 @@ def _link_previous_site(site_dir: Path, target: Path, docs_dir: Path, removed: l
         output.unlink(missing_ok=True)
         if output.name == "index.html" and output.parent != target:
             shutil.rmtree(output.parent, ignore_errors=True)
+
+
+def _pagefind(site: Path) -> None:
+    """Index the built site with Pagefind (its binary comes from the pagefind-bin wheel)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pagefind", "--site", str(site), "--quiet"],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        raise SiteError(f"pagefind failed: {(done.stderr or done.stdout).strip()[-2000:]}")
 
 
 class _DirtyWarningFilter(logging.Filter):

@@ -110,6 +110,28 @@ def test_site_search_finds_a_known_title(browser, real_url):
     page.close()
 
 
+def test_pagefind_search_finds_a_known_title_fetching_little(browser, real_url):
+    page = browser.new_page()
+    fetched = []
+    page.on(
+        "response",
+        lambda response: (
+            fetched.append(len(response.body()))
+            if "/pagefind/" in response.url and response.ok
+            else None
+        ),
+    )
+    page.goto(real_url + "/find/")
+    page.locator(".pagefind-ui__search-input").fill("Surgical Concept Erasing")
+    result = page.locator(".pagefind-ui__result-link").first
+    result.wait_for(timeout=15000)
+    assert "Surgical Concept Erasing" in result.inner_text()
+    assert 0 < sum(fetched) < 1_000_000  # the UI, the entry and the chunks one query needs
+    result.click()
+    page.wait_for_url(lambda url: "/papers/all-but-one-surgical-concept-erasing" in url)
+    page.close()
+
+
 def test_hostile_titles_show_as_literal_text(browser, hostile_site):
     root, _ = hostile_site
     db = sqlite_utils.Database(root / "papers.db")
@@ -123,6 +145,15 @@ def test_hostile_titles_show_as_literal_text(browser, hostile_site):
             assert heading(page) == paper["title"]
             assert page.locator(".ps-abstract").inner_text() == paper["abstract"]
             assert page.title().startswith(paper["title"])
+        # Search results show the same text literally
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/find/")
+        page.locator(".pagefind-ui__search-input").fill("Hostile")
+        result = page.locator(".pagefind-ui__result-link", has_text="Hostile Title").first
+        result.wait_for(timeout=15000)
+        assert result.inner_text() == "<script>alert('title')</script> Hostile Title"
+        page.locator(".pagefind-ui__search-input").fill("onerror")
+        page.locator(".pagefind-ui__result-excerpt").first.wait_for(timeout=15000)
+        assert page.locator(".pagefind-ui__results img").count() == 0
         assert dialogs == []  # no script from a listing ran
         page.close()
     finally:

@@ -168,4 +168,4 @@ def test_database_and_pages_from_a_mix_of_formats(tmp_path):
     assert 'href="https://huggingface.co/papers/2412.01981"' in page
     assert "Lifan Yuan" in page and "142 stars" in page
     assert "implicit PRM" in page
-    assert site.html_pages == 7 + 30 + 4 + 5 + 3
+    assert site.html_pages == 7 + 30 + 4 + 6 + 3

@@ -66,8 +66,8 @@ def test_every_paper_topic_and_listing_has_a_page(real_db, real_site):
         assert topic["name"] in page(site, f"topics/{topic['slug']}")
     for listing in db["listings"].rows:
         assert (site / "listings" / listing["name"] / "index.html").exists()
-    # + home, data, 3 indexes, the analysis index and 2 notebooks
-    assert result.html_pages == 290 + db["topics"].count + 5 + 5 + 3
+    # + home, data, search, 3 indexes, the analysis index and 2 notebooks
+    assert result.html_pages == 290 + db["topics"].count + 5 + 6 + 3
 
 
 def test_paper_page_content(real_db, real_site):
@@ -256,3 +256,36 @@ def test_hostile_text_renders_as_literal_text(hostile_site):
 
 def slugify_first(slugs: list[str], word: str) -> str:
     return next(s for s in slugs if word in s)
+
+
+def test_pagefind_indexes_the_site_in_chunks(real_site):
+    root, _ = real_site
+    site = root / "site"
+    assert (site / "pagefind" / "pagefind-ui.js").exists()
+    chunks = list((site / "pagefind" / "index").glob("*.pf_index"))
+    assert len(chunks) > 1
+    assert max(chunk.stat().st_size for chunk in chunks) < 1_000_000
+    assert (site / "search" / "search_index.json").exists()  # small site: both searches
+    assert "PagefindUI" in page(site, "find")
+
+
+def test_large_sites_drop_the_single_file_search_index(tmp_path):
+    from papershelf.pipeline import build_database
+    from papershelf.site import build_site
+
+    from .conftest import FIXTURES, TOPICS
+
+    config = tmp_path / "mkdocs.yml"
+    text = CONFIG.read_text(encoding="utf-8")
+    text = text.replace(
+        "custom_dir: papershelf/theme", f"custom_dir: {CONFIG.parent}/papershelf/theme"
+    )
+    text = text.replace("builtin_search_max_pages: 3000", "builtin_search_max_pages: 10")
+    config.write_text(text, encoding="utf-8")
+    listings = tmp_path / "listings"
+    listings.mkdir()
+    (listings / "rich.txt").write_text((FIXTURES / "rich.txt").read_text(encoding="utf-8"))
+    build_database(listings, TOPICS, tmp_path / "papers.db")
+    build_site(tmp_path / "papers.db", tmp_path / "site", tmp_path / "docs", config, METADATA)
+    assert not (tmp_path / "site" / "search" / "search_index.json").exists()
+    assert (tmp_path / "site" / "pagefind" / "pagefind-ui.js").exists()
