@@ -34,9 +34,6 @@ class BuildResult:
     entries: int = 0
     papers: int = 0
     topics: int = 0
-    memberships: int = 0
-    links: int = 0
-    related: int = 0
     uncategorised: list[tuple[str, str]] = field(default_factory=list)  # (slug, title)
     warnings: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)  # per stage, for benchmarks
@@ -132,7 +129,4 @@ def build_database(
     result.entries = sum(len(listing.entries) for listing in listings)
     result.papers = len(papers)
     result.topics = len(topics)
-    result.memberships = sum(len(m) for m in matches.values())
-    result.links = sum(len(p.links) for p in papers)
-    result.related = len(related)
     return result

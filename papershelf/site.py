@@ -72,9 +72,15 @@ def build_site(
 
     if not db_path.exists():
         raise SiteError(f"{db_path}: no such database; run 'python build.py db' first")
+    settings = _read_config(config_file)
     try:
         render = render_site(
-            db_path, docs_dir, read_site_url(config_file), metadata_path, notebooks_dir, cache_dir
+            db_path,
+            docs_dir,
+            settings.get("site_url") or "",
+            metadata_path,
+            notebooks_dir,
+            cache_dir,
         )
     except NotebookError as error:
         raise SiteError(str(error)) from None
@@ -92,8 +98,8 @@ def build_site(
     temporary = site_dir.with_name(f".{site_dir.name}.tmp-{os.getpid()}")
     shutil.rmtree(temporary, ignore_errors=True)
     overrides = {}
-    settings = (_read_config(config_file).get("extra") or {}).get("papershelf") or {}
-    if render.pages > settings.get("builtin_search_max_pages", float("inf")):
+    ours = (settings.get("extra") or {}).get("papershelf") or {}
+    if render.pages > ours.get("builtin_search_max_pages", float("inf")):
         overrides["plugins"] = []  # no single-file search index: Pagefind only
     config = load_config(
         config_file=str(config_file),
