@@ -206,9 +206,9 @@ select
   min(papers.published) as first_published,
   max(papers.published) as last_published,
   sum(papers.upvotes) as total_upvotes,
-  sum(case when exists (
-    select 1 from links where links.paper = papers.slug and links.kind = 'code'
-  ) then 1 else 0 end) as papers_with_code
+  -- An uncorrelated subquery runs once, whatever the query planner knows.
+  count(case when papers.slug in (select paper from links where kind = 'code') then 1 end)
+    as papers_with_code
 from topics
 left join paper_topics on paper_topics.topic = topics.slug
 left join papers on papers.slug = paper_topics.paper
@@ -223,7 +223,7 @@ FTS_TABLES = ("papers_fts", "authors_fts")
 
 def data_tables(db: sqlite_utils.Database) -> list[str]:
     """The tables that hold data, without the full-text indexes and their shadow tables."""
-    return [t for t in db.table_names() if not t.startswith(FTS_TABLES)]
+    return [t for t in db.table_names() if not t.startswith((*FTS_TABLES, "sqlite_"))]
 
 
 def ensure_db_shape(db: sqlite_utils.Database, indexes: bool = True) -> None:

@@ -116,6 +116,9 @@ def build_database(
         ensure_db_shape(db, indexes=False)
         write_collection(db, listings, papers, topics, matches, related)
         ensure_db_shape(db)  # indexes after the bulk load: faster than during it
+        # Statistics for the query planner (sqlite_stat1): without them it can pick an
+        # index that makes a join scan a whole table for every row.
+        db.execute("analyze")
         problems = list(db.execute("pragma foreign_key_check").fetchall())
         if problems:
             raise RuntimeError(f"foreign key check failed: {problems[:5]}")
