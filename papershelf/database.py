@@ -264,9 +264,9 @@ def write_collection(
     papers: list[Paper],
     topics: list[Topic],
     matches: dict[str, list[TopicMatch]],
-    related: list[Related],
 ) -> None:
-    """Fill an empty database shaped by :func:`ensure_db_shape`."""
+    """Fill an empty database shaped by :func:`ensure_db_shape`, all but the related
+    papers (:func:`write_related`), and index its text for full-text search."""
     listings = sorted(listings, key=lambda listing: listing.name)
     topic_counts = {topic.slug: 0 for topic in topics}
     for paper_matches in matches.values():
@@ -412,6 +412,15 @@ def write_collection(
                 for position, link in enumerate(paper.links, start=1)
             ),
         )
+    db["papers"].enable_fts(
+        ["title", "abstract"], tokenize="porter", create_triggers=True, replace=True
+    )
+    db["authors"].enable_fts(["name"], create_triggers=True, replace=True)
+
+
+def write_related(db: sqlite_utils.Database, related: Iterable[Related]) -> None:
+    """Fill the ``related_papers`` table."""
+    with db.conn:
         _insert(
             db,
             "related_papers",
@@ -427,7 +436,3 @@ def write_collection(
                 for item in related
             ),
         )
-    db["papers"].enable_fts(
-        ["title", "abstract"], tokenize="porter", create_triggers=True, replace=True
-    )
-    db["authors"].enable_fts(["name"], create_triggers=True, replace=True)

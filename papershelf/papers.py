@@ -64,19 +64,18 @@ class MergeWarning:
 def merge_listings(listings: list[Listing]) -> tuple[list[Paper], list[MergeWarning]]:
     """Distinct papers sorted by slug, and the disagreements found on the way."""
     ordered = [
-        (listing, entry)
+        (listing, entry, normalise_title(entry.title))
         for listing in sorted(listings, key=lambda item: item.name)
         for entry in listing.entries
     ]
     id_of_title: dict[str, str] = {}
-    for _, entry in ordered:
+    for _, entry, title_key in ordered:
         if entry.arxiv_id:
-            id_of_title.setdefault(normalise_title(entry.title), entry.arxiv_id)
-    groups: dict[str, list[tuple[Listing, Entry]]] = {}
-    for listing, entry in ordered:
-        title_key = normalise_title(entry.title)
+            id_of_title.setdefault(title_key, entry.arxiv_id)
+    groups: dict[str, list[tuple[Listing, Entry, str]]] = {}
+    for listing, entry, title_key in ordered:
         key = entry.arxiv_id or id_of_title.get(title_key) or f"title:{title_key}"
-        groups.setdefault(key, []).append((listing, entry))
+        groups.setdefault(key, []).append((listing, entry, title_key))
 
     papers, warnings = [], []
     for group in groups.values():
@@ -92,8 +91,9 @@ def merge_listings(listings: list[Listing]) -> tuple[list[Paper], list[MergeWarn
     return [by_slug[slug] for slug in sorted(by_slug)], warnings
 
 
-def _merge_group(group: list[tuple[Listing, Entry]]) -> tuple[Paper, list]:
-    first = group[0][1]
+def _merge_group(keyed: list[tuple[Listing, Entry, str]]) -> tuple[Paper, list]:
+    group = [(listing, entry) for listing, entry, _ in keyed]
+    first, first_key = keyed[0][1], keyed[0][2]
     warnings: list[MergeWarning] = []
 
     def pick(field: str, describe=str):
@@ -118,9 +118,8 @@ def _merge_group(group: list[tuple[Listing, Entry]]) -> tuple[Paper, list]:
                 )
         return value
 
-    first_key = normalise_title(first.title)
-    for listing, entry in group:
-        if normalise_title(entry.title) != first_key:
+    for listing, entry, title_key in keyed:
+        if title_key != first_key:
             warnings.append(
                 MergeWarning(
                     listing.source,
@@ -152,7 +151,7 @@ def _merge_group(group: list[tuple[Listing, Entry]]) -> tuple[Paper, list]:
     stars = [entry.github_stars for _, entry in group if entry.github_stars is not None]
     texts = [entry.published_text for _, entry in group if entry.published_text]
     paper = Paper(
-        slug=slugify(first.title),
+        slug=slugify(first.title, first_key),
         key=first_key,
         title=first.title,
         short_name=short_name(first.title),

@@ -10,12 +10,12 @@ from typing import TypeVar
 
 import sqlite_utils
 
-from .database import ensure_db_shape, write_collection
+from .database import ensure_db_shape, write_collection, write_related
 from .errors import InputError, display_path
 from .formats import SUFFIXES as LISTING_SUFFIXES
 from .formats import read_listing
 from .papers import merge_listings
-from .related import related_papers
+from .related import Background
 from .timing import Stopwatch
 from .topics import TopicRules, load_topics
 
@@ -38,6 +38,8 @@ class BuildResult:
     warnings: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)  # per stage, for benchmarks
     peak_mb: dict[str, float] = field(default_factory=dict)  # the process's peak after it
+    related_seconds: float = 0.0  # computing related papers, beside the database writes
+    related_peak_mb: float = 0.0  # the peak of the process that computed them
 
 
 class StrictError(Exception):
@@ -94,17 +96,20 @@ def build_database(
         raise StrictError(result.warnings)
     clock.lap("merge")
 
-    rules = TopicRules(topics)
-    matches = {paper.slug: rules.match(paper.title, paper.abstract) for paper in papers}
+    # Related papers are computed in another process while this one matches topics and
+    # writes everything else, the full-text index included: both cores work at once.
+    related = Background(
+        [p.slug for p in papers], [f"{p.title}. {p.title}. {p.abstract}" for p in papers]
+    )
+    try:
+        rules = TopicRules(topics)
+        matches = {paper.slug: rules.match(paper.title, paper.abstract) for paper in papers}
+        related.score([{m.topic for m in matches[p.slug]} for p in papers])
+    except BaseException:
+        related.cancel()
+        raise
     result.uncategorised = [(p.slug, p.title) for p in papers if not matches[p.slug]]
     clock.lap("topics")
-    related = related_papers(
-        [p.slug for p in papers],
-        [f"{p.title}. {p.title}. {p.abstract}" for p in papers],
-        [{m.topic for m in matches[p.slug]} for p in papers],
-    )
-    clock.lap("related")
-
     db_path.parent.mkdir(parents=True, exist_ok=True)
     temporary = db_path.with_name(f".{db_path.name}.tmp-{os.getpid()}")
     temporary.unlink(missing_ok=True)
@@ -114,10 +119,20 @@ def build_database(
         db.execute("pragma journal_mode = off")
         db.execute("pragma synchronous = off")
         ensure_db_shape(db, indexes=False)
-        write_collection(db, listings, papers, topics, matches, related)
+        # Every key is checked once at the end (foreign_key_check), not per row.
+        db.execute("pragma foreign_keys = off")
+        write_collection(db, listings, papers, topics, matches)
+        clock.lap("database")
+        related_rows = related.result()
+        result.related_seconds, result.related_peak_mb = related.seconds, related.peak_mb
+        clock.lap("related")  # only the wait: the rest ran beside the writes
+        write_related(db, related_rows)
+        del related_rows
         ensure_db_shape(db)  # indexes after the bulk load: faster than during it
         # Statistics for the query planner (sqlite_stat1): without them it can pick an
-        # index that makes a join scan a whole table for every row.
+        # index that makes a join scan a whole table for every row. A sample of each
+        # index is enough, and deterministic.
+        db.execute("pragma analysis_limit = 1000")
         db.execute("analyze")
         problems = list(db.execute("pragma foreign_key_check").fetchall())
         if problems:
@@ -125,6 +140,7 @@ def build_database(
         db.close()
         os.replace(temporary, db_path)
     finally:
+        related.cancel()  # if anything failed before its result was taken
         temporary.unlink(missing_ok=True)
     clock.lap("database")
 

@@ -13,7 +13,11 @@ scored exactly as above: the cost grows about linearly with the number of papers
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import multiprocessing
+import resource
+import time
+import traceback
+from typing import NamedTuple
 
 import numpy as np
 from scipy import sparse
@@ -25,13 +29,15 @@ MAX_SHARED_TOPICS = 3
 MIN_SCORE = 0.05
 CHUNK = 512
 EXACT_LIMIT = 5000
-COMPONENTS = 96
+COMPONENTS = 64
 CANDIDATES = 32
+NPROBE = 8  # of sqrt(N) lists: about 0.87 of the exact neighbours at 10,000 papers
 _SCALE = 1_000_000  # scores are compared at 6 decimals, so float noise cannot reorder ties
 
 
-@dataclass(frozen=True)
-class Related:
+class Related(NamedTuple):
+    """One related pair (a named tuple: a collection holds hundreds of thousands)."""
+
     paper: str
     related: str
     rank: int
@@ -48,13 +54,46 @@ def related_papers(
     exact_limit: int = EXACT_LIMIT,
 ) -> list[Related]:
     """For each paper, up to ``per_paper`` others, best first (ties broken by slug)."""
-    n = len(slugs)
+    return _as_rows(slugs, _related_columns(slugs, texts, topics, per_paper, exact_limit))
+
+
+def _as_rows(slugs: list[str], columns: tuple[np.ndarray, ...]) -> list[Related]:
+    paper, related, rank, score, similarity, shared = columns
+    return list(
+        map(
+            Related._make,
+            zip(
+                [slugs[i] for i in paper.tolist()],
+                [slugs[j] for j in related.tolist()],
+                rank.tolist(),
+                score.tolist(),
+                similarity.tolist(),
+                shared.tolist(),
+                strict=True,
+            ),
+        )
+    )
+
+
+def _related_columns(
+    slugs: list[str],
+    texts: list[str],
+    topics: list[set[str]],
+    per_paper: int = RELATED_PER_PAPER,
+    exact_limit: int = EXACT_LIMIT,
+) -> tuple[np.ndarray, ...]:
+    """The pairs as columns: paper and related paper (positions in ``slugs``), rank,
+    score, similarity and shared topics."""
+    vectors, candidates = _vectors(texts, exact_limit)
+    return _best_pairs(slugs, vectors, candidates, topics, per_paper)
+
+
+def _vectors(texts: list[str], exact_limit: int = EXACT_LIMIT):
+    """TF-IDF vectors, and above ``exact_limit`` papers the candidate neighbours of each
+    (None: every pair is a candidate). The part that needs no topics."""
+    n = len(texts)
     if n < 2:
-        return []
-    order = np.argsort(np.array(slugs, dtype=object), kind="stable")
-    slug_rank = np.empty(n, dtype=np.int64)
-    slug_rank[order] = np.arange(n)
-    masks = _topic_masks(topics)
+        return None, None
     large = n > exact_limit
     vectors = TfidfVectorizer(
         stop_words="english",
@@ -63,10 +102,30 @@ def related_papers(
         max_df=0.5 if large else 1.0,
         dtype=np.float32,
     ).fit_transform(texts)
-    k = min(per_paper, n - 1)
     candidates = _approximate_neighbours(vectors, min(CANDIDATES, n - 1)) if large else None
+    return vectors, candidates
 
-    results: list[Related] = []
+
+def _best_pairs(
+    slugs: list[str],
+    vectors: sparse.csr_matrix | None,
+    candidates: np.ndarray | None,
+    topics: list[set[str]],
+    per_paper: int = RELATED_PER_PAPER,
+) -> tuple[np.ndarray, ...]:
+    n = len(slugs)
+    if n < 2:
+        return tuple(
+            np.zeros(0, dtype) for dtype in (np.int64,) * 3 + (np.float64,) * 2 + (np.int64,)
+        )
+    order = np.argsort(np.array(slugs, dtype=object), kind="stable")
+    slug_rank = np.empty(n, dtype=np.int64)
+    slug_rank[order] = np.arange(n)
+    masks = _topic_masks(topics)
+    large = candidates is not None
+    k = min(per_paper, n - 1)
+
+    parts: tuple[list[np.ndarray], ...] = ([], [], [], [], [], [])
     for start in range(0, n, CHUNK):
         stop = min(start + CHUNK, n)
         rows = np.arange(start, stop)
@@ -89,24 +148,29 @@ def related_papers(
             best = np.take_along_axis(best, np.argsort(np.take_along_axis(key, best, 1), 1), 1)
         else:
             best = np.argsort(key, axis=1)
-        for offset, i in enumerate(rows):
-            kept = [p for p in best[offset] if score[offset, p] >= MIN_SCORE * _SCALE]
-            for rank, position in enumerate(kept, start=1):
-                text_similarity = float(sim[offset, position])
-                common = int(shared[offset, position])
-                results.append(
-                    Related(
-                        paper=slugs[i],
-                        related=slugs[int(columns[offset, position])],
-                        rank=rank,
-                        score=round(
-                            text_similarity + TOPIC_BONUS * min(common, MAX_SHARED_TOPICS), 4
-                        ),
-                        similarity=round(text_similarity, 4),
-                        shared_topics=common,
-                    )
-                )
-    return results
+        # Best first, so the pairs above MIN_SCORE are a prefix of each row: their ranks
+        # are their positions.
+        kept = np.take_along_axis(score, best, 1) >= MIN_SCORE * _SCALE
+        rank = np.broadcast_to(np.arange(1, best.shape[1] + 1), best.shape)[kept]
+        paper = np.broadcast_to(rows[:, None], best.shape)[kept]
+        related = np.take_along_axis(columns, best, 1)[kept]
+        similarity = np.take_along_axis(sim, best, 1)[kept].astype(np.float64)
+        common = np.take_along_axis(shared, best, 1)[kept]
+        bonus = TOPIC_BONUS * np.minimum(common, MAX_SHARED_TOPICS)
+        for column, values in zip(
+            parts,
+            (
+                paper,
+                related,
+                rank,
+                np.round(similarity + bonus, 4),
+                np.round(similarity, 4),
+                common,
+            ),
+            strict=True,
+        ):
+            column.append(values)
+    return tuple(np.concatenate(column) for column in parts)
 
 
 def _topic_masks(topics: list[set[str]]) -> np.ndarray:
@@ -147,6 +211,86 @@ def _approximate_neighbours(vectors: sparse.csr_matrix, count: int) -> np.ndarra
     index.cp.seed = 0
     index.train(projected)
     index.add(projected)
-    index.nprobe = 16
+    index.nprobe = NPROBE
     _, candidates = index.search(projected, count + 1)
     return candidates.astype(np.int64)
+
+
+class Background:
+    """Related papers computed in a forked process, beside the caller's work.
+
+    The scikit-learn and faiss steps hold Python's GIL for long stretches, which starves
+    a thread writing SQLite rows one by one; a process does not share the GIL. The child
+    inherits the texts through ``fork`` (nothing is copied up front), computes the
+    vectors and candidates, which need no topics, while the caller matches topics; then
+    it takes the topics (:meth:`score`) and sends back compact columns (:meth:`result`).
+    Where ``fork`` is not available the work is done in-process.
+    """
+
+    def __init__(self, slugs: list[str], texts: list[str]):
+        self.slugs = slugs
+        self.seconds = 0.0  # the computation's own time
+        self.peak_mb = 0.0  # the child's peak memory (0 when computed in-process)
+        self._process = None
+        self._texts = texts
+        if "fork" not in multiprocessing.get_all_start_methods():
+            return
+        context = multiprocessing.get_context("fork")
+        self._connection, child_end = context.Pipe()
+        self._process = context.Process(
+            target=_child, args=(child_end, slugs, texts), name="papershelf-related"
+        )
+        self._process.start()
+        child_end.close()
+        self._texts = None
+
+    def score(self, topics: list[set[str]]) -> None:
+        """Give each paper's topics (the bonus for shared topics needs them)."""
+        if self._process is None:
+            started = time.perf_counter()
+            self._columns = _related_columns(self.slugs, self._texts, topics)
+            self.seconds = time.perf_counter() - started
+        else:
+            self._connection.send(topics)
+
+    def result(self) -> list[Related]:
+        if self._process is not None:
+            try:
+                status, payload = self._connection.recv()
+            except EOFError:
+                self._process.join()
+                raise RuntimeError(
+                    f"the related-papers process ended with code {self._process.exitcode}"
+                ) from None
+            self.cancel()
+            if status == "error":
+                raise RuntimeError(f"computing related papers failed:\n{payload}")
+            self._columns, self.seconds, self.peak_mb = payload
+        return _as_rows(self.slugs, self._columns)
+
+    def cancel(self) -> None:
+        """End the child, if it is still there (after a failure elsewhere)."""
+        if self._process is not None:
+            self._process.terminate()
+            self._process.join()
+            self._connection.close()
+            self._process = None
+
+
+def _child(connection, slugs: list[str], texts: list[str]) -> None:
+    try:
+        started = time.perf_counter()
+        vectors, candidates = _vectors(texts)
+        waiting = time.perf_counter()
+        topics = connection.recv()
+        started += time.perf_counter() - waiting
+        columns = _best_pairs(slugs, vectors, candidates, topics)
+        seconds = time.perf_counter() - started
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        connection.send(("ok", (columns, seconds, peak_mb)))
+    except EOFError:
+        pass  # the parent went away: nothing to send
+    except BaseException:
+        connection.send(("error", traceback.format_exc()))
+    finally:
+        connection.close()

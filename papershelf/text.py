@@ -35,14 +35,15 @@ def normalise_title(title: str) -> str:
     return _NON_WORD.sub(" ", folded).strip() or " ".join(folded.split())
 
 
-def slugify(title: str) -> str:
+def slugify(title: str, key: str | None = None) -> str:
     """A stable slug, safe as a file name and in a URL, made from the title alone.
 
     Slugs are lowercase ASCII letters, digits and hyphens. When the ASCII form loses
     something (accents, other scripts, emoji, length), a short hash of the normalised
-    title is appended so that two different titles never share a slug.
+    title is appended so that two different titles never share a slug. ``key`` is
+    ``normalise_title(title)``, for a caller that has it already.
     """
-    key = normalise_title(title)
+    key = normalise_title(title) if key is None else key
     ascii_form = unicodedata.normalize("NFKD", key).encode("ascii", "ignore").decode()
     slug = _SLUG_JUNK.sub("-", ascii_form).strip("-")
     lossless = slug.replace("-", " ") == key

@@ -1,6 +1,7 @@
+import pytest
 import sqlite_utils
 
-from papershelf.related import related_papers
+from papershelf.related import Background, related_papers
 
 
 def _inputs(real_db):
@@ -48,3 +49,18 @@ def test_topic_bonus_breaks_text_ties():
     first_of_a = next(r for r in result if r.paper == "a" and r.rank == 1)
     assert (first_of_a.related, first_of_a.shared_topics) == ("c", 1)
     assert first_of_a.score == round(first_of_a.similarity + 0.04, 4)
+
+
+def test_background_process_gives_the_in_process_result(real_db):
+    slugs, texts, topics = _inputs(real_db)
+    background = Background(slugs, texts)
+    background.score(topics)
+    assert background.result() == related_papers(slugs, texts, topics)
+    assert background.seconds > 0
+
+
+def test_background_process_reports_its_failure():
+    background = Background(["a", "b"], ["lora tuning", "lora adapters"])
+    background.score([{f"topic-{i}" for i in range(65)}, set()])  # more than 64 topics
+    with pytest.raises(RuntimeError, match="at most 64 topics"):
+        background.result()
