@@ -17,6 +17,7 @@ import io
 import json
 import shutil
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -199,28 +200,32 @@ def render_site(
     """
     seconds: dict[str, float] = {}
     clock = Stopwatch(seconds)
-    db = sqlite_utils.Database(db_path)
-    data = load_site_data(db, metadata_path)
-    renderer = _Renderer(data, site_url)
-    writer = PageWriter(docs_dir)
-    pages = 0
-    for relative, content in renderer.pages():
-        writer.write(relative, content)
-        pages += relative.endswith(".md")
-    writer.copy(f"{DOWNLOADS}/papers.db", db_path)
-    csv_text, json_text = exports(db)
-    writer.write(f"{DOWNLOADS}/papers.csv", csv_text)
-    writer.write(f"{DOWNLOADS}/papers.json", json_text)
-    clock.lap("pages")
-    notebook_list = []
-    if notebooks_dir is not None:
-        cache_dir = cache_dir or docs_dir.parent / "cache" / "notebooks"
-        for page in notebook_pages(notebooks_dir, db_path, cache_dir):
-            writer.write(f"analysis/{page.stem}.md", analysis_page(page))
-            for relative, content in page.files.items():
-                writer.write(f"analysis/{relative}", content)
-            notebook_list.append(page)
-            pages += 1
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="notebooks") as pool:
+        # The notebooks run in their own kernel processes while the pages are written.
+        executed = None
+        if notebooks_dir is not None:
+            cache_dir = cache_dir or docs_dir.parent / "cache" / "notebooks"
+            executed = pool.submit(notebook_pages, notebooks_dir, db_path, cache_dir)
+        db = sqlite_utils.Database(db_path)
+        data = load_site_data(db, metadata_path)
+        renderer = _Renderer(data, site_url)
+        writer = PageWriter(docs_dir)
+        pages = 0
+        for relative, content in renderer.pages():
+            writer.write(relative, content)
+            pages += relative.endswith(".md")
+        writer.copy(f"{DOWNLOADS}/papers.db", db_path)
+        csv_text, json_text = exports(db)
+        writer.write(f"{DOWNLOADS}/papers.csv", csv_text)
+        writer.write(f"{DOWNLOADS}/papers.json", json_text)
+        db.close()
+        clock.lap("pages")
+        notebook_list = executed.result() if executed is not None else []
+    for page in notebook_list:
+        writer.write(f"analysis/{page.stem}.md", analysis_page(page))
+        for relative, content in page.files.items():
+            writer.write(f"analysis/{relative}", content)
+        pages += 1
     writer.write("analysis/index.md", analysis_index(notebook_list))
     pages += 1
     clock.lap("notebooks")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from mkdocs.plugins import BasePlugin
 
 from .analysis import NotebookError
 from .pages import RenderResult, render_site
@@ -57,6 +58,7 @@ def build_site(
     notebooks_dir: Path | None = None,
     cache_dir: Path | None = None,
     incremental: bool = True,
+    workers: int | None = None,
 ) -> SiteResult:
     """Render pages into ``docs_dir`` and build them with MkDocs into ``site_dir``.
 
@@ -65,10 +67,11 @@ def build_site(
     with the same configuration and theme, the temporary directory starts as a hard-linked
     copy of it and MkDocs rebuilds only the pages whose Markdown changed (a "dirty"
     build); every file it writes gets a new inode, so the previous site is never touched.
+
+    The pages to build are shared among ``workers`` MkDocs processes (by default one per
+    core when there are enough pages to repay starting one), each building its share
+    with the whole site known to it, so links resolve exactly as in one process.
     """
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
-    from mkdocs.exceptions import MkDocsException
 
     if not db_path.exists():
         raise SiteError(f"{db_path}: no such database; run 'python build.py db' first")
@@ -101,26 +104,15 @@ def build_site(
     ours = (settings.get("extra") or {}).get("papershelf") or {}
     if render.pages > ours.get("builtin_search_max_pages", float("inf")):
         overrides["plugins"] = []  # no single-file search index: Pagefind only
-    config = load_config(
-        config_file=str(config_file),
-        docs_dir=str(docs_dir),
-        site_dir=str(temporary),
-        strict=True,
-        **overrides,
-    )
     logging.getLogger("mkdocs").setLevel(logging.WARNING)
     started = time.perf_counter()
     stamp_file.unlink(missing_ok=True)
     try:
         if dirty:
             _link_previous_site(site_dir, temporary, docs_dir, render.removed)
-        with _quiet_dirty_warning():
-            build(config, dirty=dirty)
+        _mkdocs(config_file, docs_dir, temporary, overrides, workers)
         _merge_search_index(site_dir if dirty else None, temporary, render.removed)
         _pagefind(temporary)
-    except MkDocsException as error:
-        shutil.rmtree(temporary, ignore_errors=True)
-        raise SiteError(f"mkdocs build failed: {error}") from None
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
         raise
@@ -133,6 +125,137 @@ def build_site(
     mkdocs_seconds = time.perf_counter() - started
     html_pages = sum(1 for _ in site_dir.rglob("index.html"))
     return SiteResult(site_dir, render, html_pages, mkdocs_seconds, dirty)
+
+
+# Below this many pages per process, starting another MkDocs process does not pay.
+PAGES_PER_WORKER = 400
+
+
+def _mkdocs(config_file: Path, docs_dir: Path, site: Path, overrides: dict, workers):
+    """Build the pages whose output is missing from ``site``, in shares, side by side."""
+    pages = sorted(
+        path.relative_to(docs_dir).as_posix()
+        for path in docs_dir.rglob("*.md")
+        if not (site / _output_of(path.relative_to(docs_dir))).exists()
+    )
+    if workers is None:
+        workers = min(os.cpu_count() or 1, max(1, len(pages) // PAGES_PER_WORKER))
+    workers = max(1, min(workers, len(pages)))
+    shares = [frozenset(pages[k::workers]) for k in range(workers)]
+    others = [site.with_name(f"{site.name}-share{k}") for k in range(1, workers)]
+    for other in others:
+        shutil.rmtree(other, ignore_errors=True)
+    arguments = (str(config_file), str(docs_dir), overrides)
+    # The other shares run in fresh interpreters (not multiprocessing: it would import
+    # the caller's main module again), told what to do on their standard input.
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "papershelf.site"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in others
+    ]
+    try:
+        for process, other, share in zip(processes, others, shares[1:], strict=True):
+            process.stdin.write(json.dumps([*arguments, str(other), sorted(share), False]))
+            process.stdin.close()
+        _build_share(*arguments, str(site), shares[0], True)
+        for process in processes:
+            error = process.stderr.read()
+            if process.wait():
+                raise SiteError(
+                    error.strip() or f"an MkDocs process ended with {process.returncode}"
+                )
+        for other in others:
+            _move_share(other, site)
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            process.stderr.close()
+        for other in others:
+            shutil.rmtree(other, ignore_errors=True)
+
+
+def _build_share(
+    config_file: str, docs_dir: str, overrides: dict, site: str, pages, statics: bool
+) -> None:
+    """One MkDocs build that writes only ``pages`` (and, with ``statics``, the other
+    files and assets) into ``site``."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import MkDocsException
+
+    config = load_config(
+        config_file=config_file, docs_dir=docs_dir, site_dir=site, strict=True, **overrides
+    )
+    config.plugins["papershelf/share"] = _Share(pages, statics)
+    logger = logging.getLogger("mkdocs")
+    logger.setLevel(logging.WARNING)
+    collected = _Collected()
+    logger.addHandler(collected)
+    try:
+        with _quiet_dirty_warning():
+            build(config, dirty=True)
+    except MkDocsException as error:
+        details = "".join(f"\n  {message}" for message in collected.messages)
+        raise SiteError(f"mkdocs build failed: {error}{details}") from None
+    finally:
+        logger.removeHandler(collected)
+
+
+class _Share(BasePlugin):
+    """Makes a dirty build write only some pages: MkDocs asks each file whether it is
+    modified. Every file stays in the build, so links to the others still resolve."""
+
+    def __init__(self, pages, statics: bool):
+        self.pages, self.statics = pages, statics
+
+    def on_files(self, files, config):
+        for file in files:
+            if file.is_documentation_page():
+                file.is_modified = _yes if file.src_uri in self.pages else _no
+            elif not self.statics:
+                file.is_modified = _no
+        return files
+
+
+def _yes() -> bool:
+    return True
+
+
+def _no() -> bool:
+    return False
+
+
+class _Collected(logging.Handler):
+    """The warnings of a build, to report with its failure."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _move_share(share: Path, site: Path) -> None:
+    """Move a share's pages into ``site``, and its search index entries into site's."""
+    index = share / "search" / "search_index.json"
+    if index.exists():
+        target = site / "search" / "search_index.json"
+        merged = json.loads(target.read_text(encoding="utf-8"))
+        merged["docs"] += json.loads(index.read_text(encoding="utf-8"))["docs"]
+        target.write_text(json.dumps(merged, ensure_ascii=False), encoding="utf-8")
+    for path in sorted(share.rglob("*")):
+        relative = path.relative_to(share)
+        if path.is_file() and relative.as_posix() not in _ALWAYS_WRITTEN:
+            (site / relative).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, site / relative)
 
 
 # Files MkDocs writes on every build, dirty or not.
@@ -244,3 +367,11 @@ def _merge_search_index(previous_site: Path | None, site: Path, removed: list[st
         ]
     index["docs"] = sorted(docs, key=lambda entry: entry["location"].split("#")[0])
     path.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), "utf-8")
+
+
+if __name__ == "__main__":  # one share of a build (see _mkdocs)
+    try:
+        config_file, docs_dir, overrides, site, pages, statics = json.load(sys.stdin)
+        _build_share(config_file, docs_dir, overrides, site, frozenset(pages), statics)
+    except SiteError as error:
+        sys.exit(str(error))

@@ -38,11 +38,22 @@ CONFIG = REPO / "mkdocs.yml"
 NOTEBOOKS = REPO / "notebooks"
 
 
-def build_site_into(db_path: Path, root: Path, cache_dir: Path | None = None):
+def build_site_into(
+    db_path: Path, root: Path, cache_dir: Path | None = None, workers: int | None = None
+):
     """Build the site from ``db_path`` under ``root`` (docs and site directories)."""
     from papershelf.site import build_site
 
-    return build_site(db_path, root / "site", root / "docs", CONFIG, METADATA, NOTEBOOKS, cache_dir)
+    return build_site(
+        db_path,
+        root / "site",
+        root / "docs",
+        CONFIG,
+        METADATA,
+        NOTEBOOKS,
+        cache_dir,
+        workers=workers,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -3,9 +3,11 @@ gives the same database and the same site as a full rebuild."""
 
 import shutil
 
+import pytest
 import sqlite_utils
 
 from papershelf.pipeline import build_database
+from papershelf.site import PAGES_PER_WORKER, SiteError, _mkdocs
 
 from .conftest import FIXTURES, LISTINGS, TOPICS, build_site_into
 
@@ -40,7 +42,7 @@ def test_adding_a_listing_rebuilds_only_what_changed(tmp_path):
 
     (listings / "005_new.txt").write_text(NEW_LISTING, encoding="utf-8")
     build_database(listings, TOPICS, db)
-    second = build_site_into(db, incremental, tmp_path / "cache")
+    second = build_site_into(db, incremental, tmp_path / "cache", workers=2)  # in two shares
     assert second.incremental
     written = set(second.render.written)
     assert f"papers/{NEW_SLUG}.md" in written
@@ -82,3 +84,29 @@ def test_removed_listing_removes_its_pages(tmp_path):
     assert sqlite_utils.Database(db)["papers"].count == 4
     index = (tmp_path / "site" / "search" / "search_index.json").read_text()
     assert slug not in index
+
+
+def test_a_build_in_shares_gives_the_same_site(real_db, real_site, notebook_cache, tmp_path):
+    root, serial = real_site
+    assert serial.render.pages < 2 * PAGES_PER_WORKER  # so that one process built it
+    build_site_into(real_db, tmp_path, notebook_cache, workers=3)
+    got, expected = _files(tmp_path / "site"), _files(root / "site")
+    assert sorted(got) == sorted(expected)
+    assert [name for name in expected if got[name] != expected[name]] == []
+    assert not list(tmp_path.glob(".site.tmp-*"))  # the shares' directories are gone
+
+
+def test_a_failing_share_fails_the_build_with_its_warning(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "index.md").write_text("# Home\n", encoding="utf-8")
+    (docs / "zebra.md").write_text("# Zebra\n\n[gone](missing.md)\n", encoding="utf-8")
+    config = tmp_path / "mkdocs.yml"
+    config.write_text("site_name: t\nvalidation:\n  unrecognized_links: warn\n", "utf-8")
+    site = tmp_path / "site"
+    with pytest.raises(SiteError) as raised:
+        _mkdocs(config, docs, site, {}, workers=2)  # zebra.md is in the second share
+    message = str(raised.value)
+    assert "Aborted with 1 warnings in strict mode" in message
+    assert "Doc file 'zebra.md' contains a link 'missing.md'" in message
+    assert not (tmp_path / "site-share1").exists()
