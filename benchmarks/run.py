@@ -40,6 +40,8 @@ from pathlib import Path
 from papershelf.pipeline import build_database
 result = build_database(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]))
 print(json.dumps({"seconds": result.seconds, "peak_mb": result.peak_mb,
+                  "related_seconds": result.related_seconds,
+                  "related_peak_mb": result.related_peak_mb,
                   "papers": result.papers, "entries": result.entries}))
 """
 
@@ -124,17 +126,26 @@ def print_table(rows: list[dict]) -> None:
         f"\nMachine: {platform.machine()}, {platform.processor() or 'cpu'}, "
         f"Python {platform.python_version()}, {shutil.os.cpu_count()} cores\n"
     )
-    steps = ["parse", "merge", "topics", "related", "database"]
-    print("Database stage (seconds; peak memory is the process's high-water mark after the step)\n")
-    print("| papers | entries | " + " | ".join(steps) + " | total | papers/s | peak MB | db MB |")
-    print("|" + " ---: |" * (len(steps) + 6))
+    steps = ["parse", "merge", "topics", "database", "related"]
+    print(
+        "Database stage (seconds; related papers are computed in a second process beside "
+        "topics and the writes: 'related wait' is the time the build waits for them, "
+        "'related own' their own time; peak memory is each process's high-water mark)\n"
+    )
+    print(
+        "| papers | entries | parse | merge | topics | database | related wait | related own "
+        "| total | papers/s | peak MB | related process peak MB | db MB |"
+    )
+    print("|" + " ---: |" * 13)
     for row in rows:
-        s, peak = row["db"]["seconds"], row["db"]["peak_mb"]
+        stage = row["db"]
+        s, peak = stage["seconds"], stage["peak_mb"]
         total = sum(s.values())
         print(
             f"| {row['n']:,} | {row['corpus']['entries']:,} | "
-            + " | ".join(f"{s[k]:.2f}" for k in steps)
-            + f" | {total:.1f} | {row['n'] / total:,.0f} | {max(peak.values()):,.0f} "
+            + " | ".join(f"{s.get(k, 0.0):.2f}" for k in steps)
+            + f" | {stage['related_seconds']:.2f} | {total:.1f} | {row['n'] / total:,.0f} "
+            f"| {max(peak.values()):,.0f} | {stage['related_peak_mb']:,.0f} "
             f"| {row['db_mb']:.1f} |"
         )
     site_rows = [row for row in rows if "site" in row]

@@ -29,7 +29,8 @@ def test_benchmark_prints_every_figure(tmp_path):
     out = done.stdout
     for heading in (
         "Database stage",
-        "| papers | entries | parse | merge | topics | related | database | total | papers/s",
+        "| papers | entries | parse | merge | topics | database | related wait | related own",
+        "related process peak MB",
         "Site stage",
         "whole / bare",
         "KB per paper page",
