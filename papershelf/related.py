@@ -262,7 +262,9 @@ class Background:
                 raise RuntimeError(
                     f"the related-papers process ended with code {self._process.exitcode}"
                 ) from None
-            self.cancel()
+            self._process.join()
+            self._connection.close()
+            self._process = None
             if status == "error":
                 raise RuntimeError(f"computing related papers failed:\n{payload}")
             self._columns, self.seconds, self.peak_mb = payload
