@@ -250,12 +250,16 @@ def _insert(db: sqlite_utils.Database, table: str, rows: Iterable[dict]) -> None
     """Bulk insert with one prepared statement. sqlite-utils' ``insert_all`` spends most
     of a large build converting values one by one; these rows are plain already."""
     columns = list(SCHEMA[table]["columns"])
+    _insert_tuples(db, table, (tuple(row[c] for c in columns) for row in rows))
+
+
+def _insert_tuples(db: sqlite_utils.Database, table: str, rows: Iterable[tuple]) -> None:
+    """:func:`_insert` for rows that are tuples in the order of the table's columns, for
+    the tables with most rows: no dictionary is built per row."""
+    columns = list(SCHEMA[table]["columns"])
     names = ", ".join(f"[{c}]" for c in columns)
     marks = ", ".join("?" for _ in columns)
-    db.conn.executemany(
-        f"insert into [{table}] ({names}) values ({marks})",
-        (tuple(row[c] for c in columns) for row in rows),
-    )
+    db.conn.executemany(f"insert into [{table}] ({names}) values ({marks})", rows)
 
 
 def write_collection(
@@ -382,17 +386,11 @@ def write_collection(
                 for appearance in paper.appearances
             ),
         )
-        _insert(
+        _insert_tuples(
             db,
             "paper_topics",
             (
-                {
-                    "paper": slug,
-                    "topic": match.topic,
-                    "rule": match.rule,
-                    "field": match.field,
-                    "matched_text": match.matched,
-                }
+                (slug, match.topic, match.rule, match.field, match.matched)
                 for slug in sorted(matches)
                 for match in matches[slug]
             ),
@@ -421,18 +419,8 @@ def write_collection(
 def write_related(db: sqlite_utils.Database, related: Iterable[Related]) -> None:
     """Fill the ``related_papers`` table."""
     with db.conn:
-        _insert(
+        _insert_tuples(
             db,
             "related_papers",
-            (
-                {
-                    "paper": item.paper,
-                    "rank": item.rank,
-                    "related_paper": item.related,
-                    "score": item.score,
-                    "similarity": item.similarity,
-                    "shared_topics": item.shared_topics,
-                }
-                for item in related
-            ),
+            ((r.paper, r.rank, r.related, r.score, r.similarity, r.shared_topics) for r in related),
         )

@@ -34,6 +34,8 @@ class Link:
 
 def link_spans(text: str) -> Iterator[tuple[int, int, str]]:
     """``(start, end, url)`` of every http(s) link in ``text`` with a host."""
+    if "://" not in text:  # most abstracts: a plain substring test is much faster
+        return
     for match in _URL.finditer(text):
         url = _strip_trailing(match.group(0))
         if urlsplit(url).hostname:

@@ -13,8 +13,10 @@ scored exactly as above: the cost grows about linearly with the number of papers
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import resource
+import threading
 import time
 import traceback
 from typing import NamedTuple
@@ -232,6 +234,7 @@ class Background:
         self.seconds = 0.0  # the computation's own time
         self.peak_mb = 0.0  # the child's peak memory (0 when computed in-process)
         self._process = None
+        self._sender: threading.Thread | None = None
         self._texts = texts
         if "fork" not in multiprocessing.get_all_start_methods():
             return
@@ -251,7 +254,12 @@ class Background:
             self._columns = _related_columns(self.slugs, self._texts, topics)
             self.seconds = time.perf_counter() - started
         else:
-            self._connection.send(topics)
+            # The child reads them only once its vectors are done: a thread sends them,
+            # so that a full pipe does not hold the caller up meanwhile.
+            self._sender = threading.Thread(
+                target=_send, args=(self._connection, topics), name="papershelf-topics"
+            )
+            self._sender.start()
 
     def result(self) -> list[Related]:
         if self._process is not None:
@@ -263,8 +271,7 @@ class Background:
                     f"the related-papers process ended with code {self._process.exitcode}"
                 ) from None
             self._process.join()
-            self._connection.close()
-            self._process = None
+            self._finish()
             if status == "error":
                 raise RuntimeError(f"computing related papers failed:\n{payload}")
             self._columns, self.seconds, self.peak_mb = payload
@@ -275,8 +282,20 @@ class Background:
         if self._process is not None:
             self._process.terminate()
             self._process.join()
-            self._connection.close()
-            self._process = None
+            self._finish()
+
+    def _finish(self) -> None:
+        # The child has ended, so a sender still blocked on the pipe has failed by now.
+        if self._sender is not None:
+            self._sender.join()
+            self._sender = None
+        self._connection.close()
+        self._process = None
+
+
+def _send(connection, topics: list[set[str]]) -> None:
+    with contextlib.suppress(OSError):  # the child has ended: result() reports how
+        connection.send(topics)
 
 
 def _child(connection, slugs: list[str], texts: list[str]) -> None:
