@@ -30,6 +30,7 @@ from .analysis import NotebookPage, notebook_pages
 from .charts import bar_chart, hbar_chart
 from .database import data_tables
 from .links import KIND_LABELS, KINDS, link_spans
+from .search import search_documents
 from .timing import Stopwatch
 
 # Characters that Markdown or its extensions may read as syntax. They are written as
@@ -192,11 +193,14 @@ def render_site(
     metadata_path: Path | None = None,
     notebooks_dir: Path | None = None,
     cache_dir: Path | None = None,
+    search_dir: Path | None = None,
+    language: str = "en",
 ) -> RenderResult:
     """Write every page, chart and download of the site into ``docs_dir``.
 
     With ``notebooks_dir``, its notebooks are executed against the database (results
-    cached in ``cache_dir``) and become the Analysis pages.
+    cached in ``cache_dir``) and become the Analysis pages. With ``search_dir``, the
+    documents the search index is made from are written there (:mod:`papershelf.search`).
     """
     seconds: dict[str, float] = {}
     clock = Stopwatch(seconds)
@@ -219,6 +223,11 @@ def render_site(
         writer.write(f"{DOWNLOADS}/papers.csv", csv_text)
         writer.write(f"{DOWNLOADS}/papers.json", json_text)
         db.close()
+        if search_dir is not None:
+            search_writer = PageWriter(search_dir)
+            for relative, content in search_documents(data, language):
+                search_writer.write(relative, content)
+            search_writer.remove_stale()
         clock.lap("pages")
         notebook_list = executed.result() if executed is not None else []
     for page in notebook_list:

@@ -19,6 +19,7 @@ from mkdocs.plugins import BasePlugin
 
 from .analysis import NotebookError
 from .pages import RenderResult, render_site
+from .search import SearchError, finish_index, start_index, stop_index
 
 
 class SiteError(Exception):
@@ -76,6 +77,7 @@ def build_site(
     if not db_path.exists():
         raise SiteError(f"{db_path}: no such database; run 'python build.py db' first")
     settings = _read_config(config_file)
+    search_dir = docs_dir.parent / "search"
     try:
         render = render_site(
             db_path,
@@ -84,6 +86,8 @@ def build_site(
             metadata_path,
             notebooks_dir,
             cache_dir,
+            search_dir,
+            (settings.get("theme") or {}).get("language") or "en",
         )
     except NotebookError as error:
         raise SiteError(str(error)) from None
@@ -107,13 +111,19 @@ def build_site(
     logging.getLogger("mkdocs").setLevel(logging.WARNING)
     started = time.perf_counter()
     stamp_file.unlink(missing_ok=True)
+    # Pagefind indexes the search documents while MkDocs builds the pages.
+    pagefind = start_index(search_dir, temporary / "pagefind")
     try:
         if dirty:
             _link_previous_site(site_dir, temporary, docs_dir, render.removed)
         _mkdocs(config_file, docs_dir, temporary, overrides, workers)
         _merge_search_index(site_dir if dirty else None, temporary, render.removed)
-        _pagefind(temporary)
+        finish_index(pagefind)
+    except SearchError as error:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise SiteError(str(error)) from None
     except BaseException:
+        stop_index(pagefind)
         shutil.rmtree(temporary, ignore_errors=True)
         raise
     old = site_dir.with_name(f".{site_dir.name}.old-{os.getpid()}")
@@ -311,17 +321,6 @@ def _link_previous_site(site_dir: Path, target: Path, docs_dir: Path, removed: l
         output.unlink(missing_ok=True)
         if output.name == "index.html" and output.parent != target:
             shutil.rmtree(output.parent, ignore_errors=True)
-
-
-def _pagefind(site: Path) -> None:
-    """Index the built site with Pagefind (its binary comes from the pagefind-bin wheel)."""
-    done = subprocess.run(
-        [sys.executable, "-m", "pagefind", "--site", str(site), "--quiet"],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode:
-        raise SiteError(f"pagefind failed: {(done.stderr or done.stdout).strip()[-2000:]}")
 
 
 class _DirtyWarningFilter(logging.Filter):

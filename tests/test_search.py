@@ -1,0 +1,63 @@
+"""The Pagefind index is made from one small document per paper, topic and listing."""
+
+from __future__ import annotations
+
+import json
+from html import escape
+
+import pytest
+import sqlite_utils
+
+from papershelf.search import SearchError, finish_index, start_index
+
+
+def documents(root):
+    search = root / "search"
+    return {path.relative_to(search).as_posix(): path for path in search.rglob("*.html")}
+
+
+def test_every_paper_topic_and_listing_has_a_document_at_its_page(real_site, real_db):
+    root, _ = real_site
+    db = sqlite_utils.Database(real_db)
+    expected = (
+        {f"papers/{row['slug']}/index.html" for row in db["papers"].rows}
+        | {f"topics/{row['slug']}/index.html" for row in db["topics"].rows}
+        | {f"listings/{row['name']}/index.html" for row in db["listings"].rows}
+    )
+    assert set(documents(root)) == expected
+    assert all((root / "site" / relative).exists() for relative in expected)
+    entry = json.loads((root / "site" / "pagefind" / "pagefind-entry.json").read_text())
+    assert entry["languages"]["en"]["page_count"] == len(expected)
+
+
+def test_a_paper_document_holds_its_own_words_not_its_neighbours(real_site, real_db):
+    root, _ = real_site
+    db = sqlite_utils.Database(real_db)
+    paper = next(db.query("select slug, title, abstract from papers order by slug limit 1"))
+    related = next(
+        db.query(
+            "select title from related_papers join papers on slug = related_paper "
+            "where paper = ? order by rank limit 1",
+            [paper["slug"]],
+        )
+    )
+    html = documents(root)[f"papers/{paper['slug']}/index.html"].read_text(encoding="utf-8")
+    assert f"<h1>{escape(paper['title'])}</h1>" in html
+    assert f"<p>{escape(paper['abstract'])}</p>" in html
+    assert related["title"] not in html
+
+
+def test_search_documents_escape_hostile_text(hostile_site):
+    root, _ = hostile_site
+    texts = [path.read_text(encoding="utf-8") for path in documents(root).values()]
+    joined = "".join(texts)
+    assert "&lt;script&gt;alert(" in joined
+    assert "<script" not in joined
+    assert "<img" not in joined
+
+
+def test_a_failing_index_reports_what_pagefind_said(tmp_path):
+    empty = tmp_path / "documents"
+    empty.mkdir()
+    with pytest.raises(SearchError, match="pagefind failed: .*not able to build an index"):
+        finish_index(start_index(empty, tmp_path / "pagefind"))
