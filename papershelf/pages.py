@@ -36,12 +36,13 @@ from .timing import Stopwatch
 # Characters that Markdown or its extensions may read as syntax. They are written as
 # numeric character references, which the browser shows as the character itself.
 _MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|~^=:$@%<>&\"'")
+_AS_REFERENCES = {ord(c): f"&#{ord(c)};" for c in _MARKDOWN_SPECIAL}
 DOWNLOADS = "downloads"
 
 
 def text(value: object) -> str:
     """Untrusted text, safe inline in Markdown (and in HTML attributes)."""
-    return "".join(f"&#{ord(c)};" if c in _MARKDOWN_SPECIAL else c for c in str(value))
+    return str(value).translate(_AS_REFERENCES)
 
 
 def code(value: object) -> str:
