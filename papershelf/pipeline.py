@@ -101,19 +101,15 @@ def build_database(
     related = Background(
         [p.slug for p in papers], [f"{p.title}. {p.title}. {p.abstract}" for p in papers]
     )
+    temporary = db_path.with_name(f".{db_path.name}.tmp-{os.getpid()}")
     try:
         rules = TopicRules(topics)
         matches = {paper.slug: rules.match(paper.title, paper.abstract) for paper in papers}
         related.score([{m.topic for m in matches[p.slug]} for p in papers])
-    except BaseException:
-        related.cancel()
-        raise
-    result.uncategorised = [(p.slug, p.title) for p in papers if not matches[p.slug]]
-    clock.lap("topics")
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = db_path.with_name(f".{db_path.name}.tmp-{os.getpid()}")
-    temporary.unlink(missing_ok=True)
-    try:
+        result.uncategorised = [(p.slug, p.title) for p in papers if not matches[p.slug]]
+        clock.lap("topics")
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.unlink(missing_ok=True)
         db = sqlite_utils.Database(temporary)
         # A file built aside needs no journal: if anything fails it is thrown away.
         db.execute("pragma journal_mode = off")

@@ -56,7 +56,8 @@ def related_papers(
     exact_limit: int = EXACT_LIMIT,
 ) -> list[Related]:
     """For each paper, up to ``per_paper`` others, best first (ties broken by slug)."""
-    return _as_rows(slugs, _related_columns(slugs, texts, topics, per_paper, exact_limit))
+    vectors, candidates = _vectors(texts, exact_limit)
+    return _as_rows(slugs, _best_pairs(slugs, vectors, candidates, topics, per_paper))
 
 
 def _as_rows(slugs: list[str], columns: tuple[np.ndarray, ...]) -> list[Related]:
@@ -75,19 +76,6 @@ def _as_rows(slugs: list[str], columns: tuple[np.ndarray, ...]) -> list[Related]
             ),
         )
     )
-
-
-def _related_columns(
-    slugs: list[str],
-    texts: list[str],
-    topics: list[set[str]],
-    per_paper: int = RELATED_PER_PAPER,
-    exact_limit: int = EXACT_LIMIT,
-) -> tuple[np.ndarray, ...]:
-    """The pairs as columns: paper and related paper (positions in ``slugs``), rank,
-    score, similarity and shared topics."""
-    vectors, candidates = _vectors(texts, exact_limit)
-    return _best_pairs(slugs, vectors, candidates, topics, per_paper)
 
 
 def _vectors(texts: list[str], exact_limit: int = EXACT_LIMIT):
@@ -251,7 +239,7 @@ class Background:
         """Give each paper's topics (the bonus for shared topics needs them)."""
         if self._process is None:
             started = time.perf_counter()
-            self._columns = _related_columns(self.slugs, self._texts, topics)
+            self._columns = _best_pairs(self.slugs, *_vectors(self._texts), topics)
             self.seconds = time.perf_counter() - started
         else:
             # The child reads them only once its vectors are done: a thread sends them,
