@@ -116,8 +116,8 @@ def build_site(
     try:
         if dirty:
             _link_previous_site(site_dir, temporary, docs_dir, render.removed)
-        _mkdocs(config_file, docs_dir, temporary, overrides, workers)
-        _merge_search_index(site_dir if dirty else None, temporary, render.removed)
+        from_shares = _mkdocs(config_file, docs_dir, temporary, overrides, workers)
+        _merge_search_index(site_dir if dirty else None, temporary, render.removed, from_shares)
         finish_index(pagefind)
     except SearchError as error:
         shutil.rmtree(temporary, ignore_errors=True)
@@ -141,8 +141,9 @@ def build_site(
 PAGES_PER_WORKER = 400
 
 
-def _mkdocs(config_file: Path, docs_dir: Path, site: Path, overrides: dict, workers):
-    """Build the pages whose output is missing from ``site``, in shares, side by side."""
+def _mkdocs(config_file: Path, docs_dir: Path, site: Path, overrides: dict, workers) -> list[dict]:
+    """Build the pages whose output is missing from ``site``, in shares, side by side.
+    Returns the search index entries of the pages the other shares built."""
     pages = sorted(
         path.relative_to(docs_dir).as_posix()
         for path in docs_dir.rglob("*.md")
@@ -179,8 +180,9 @@ def _mkdocs(config_file: Path, docs_dir: Path, site: Path, overrides: dict, work
                 raise SiteError(
                     error.strip() or f"an MkDocs process ended with {process.returncode}"
                 )
+        entries = []
         for other in others:
-            _move_share(other, site)
+            entries += _move_share(other, site)
     finally:
         for process in processes:
             if process.poll() is None:
@@ -189,6 +191,7 @@ def _mkdocs(config_file: Path, docs_dir: Path, site: Path, overrides: dict, work
             process.stderr.close()
         for other in others:
             shutil.rmtree(other, ignore_errors=True)
+    return entries
 
 
 def _build_share(
@@ -253,19 +256,17 @@ class _Collected(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def _move_share(share: Path, site: Path) -> None:
-    """Move a share's pages into ``site``, and its search index entries into site's."""
+def _move_share(share: Path, site: Path) -> list[dict]:
+    """Move a share's pages into ``site``; returns its search index entries (for
+    :func:`_merge_search_index`)."""
     index = share / "search" / "search_index.json"
-    if index.exists():
-        target = site / "search" / "search_index.json"
-        merged = json.loads(target.read_text(encoding="utf-8"))
-        merged["docs"] += json.loads(index.read_text(encoding="utf-8"))["docs"]
-        target.write_text(json.dumps(merged, ensure_ascii=False), encoding="utf-8")
+    entries = json.loads(index.read_text(encoding="utf-8"))["docs"] if index.exists() else []
     for path in sorted(share.rglob("*")):
         relative = path.relative_to(share)
         if path.is_file() and relative.as_posix() not in _ALWAYS_WRITTEN:
             (site / relative).parent.mkdir(parents=True, exist_ok=True)
             os.replace(path, site / relative)
+    return entries
 
 
 # Files MkDocs writes on every build, dirty or not.
@@ -341,18 +342,21 @@ def _quiet_dirty_warning():
         logger.removeFilter(quiet)
 
 
-def _merge_search_index(previous_site: Path | None, site: Path, removed: list[str]) -> None:
+def _merge_search_index(
+    previous_site: Path | None, site: Path, removed: list[str], from_shares: list[dict]
+) -> None:
     """Complete the search index after a dirty build, and order it by page either way.
 
-    A dirty build indexes only the pages it rebuilt; the other pages' entries come from
-    the previous index. Entries are sorted by page (stably), so an incremental and a full
+    A dirty build indexes only the pages it rebuilt, and each share only its own: the
+    other shares' entries are ``from_shares``, and the pages not rebuilt come from the
+    previous index. Entries are sorted by page (stably), so an incremental and a full
     build give the same file.
     """
     path = site / "search" / "search_index.json"
     if not path.exists():
         return
     index = json.loads(path.read_text(encoding="utf-8"))
-    docs = index["docs"]
+    docs = index["docs"] + from_shares
     if previous_site is not None:
         old_path = previous_site / "search" / "search_index.json"
         old = json.loads(old_path.read_text(encoding="utf-8")) if old_path.exists() else {}
