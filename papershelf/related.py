@@ -19,11 +19,12 @@ import resource
 import threading
 import time
 import traceback
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 RELATED_PER_PAPER = 8
 TOPIC_BONUS = 0.04  # per shared topic, up to MAX_SHARED_TOPICS
@@ -81,6 +82,10 @@ def _as_rows(slugs: list[str], columns: tuple[np.ndarray, ...]) -> list[Related]
 def _vectors(texts: list[str], exact_limit: int = EXACT_LIMIT):
     """TF-IDF vectors, and above ``exact_limit`` papers the candidate neighbours of each
     (None: every pair is a candidate). The part that needs no topics."""
+    # Imported here, not at start-up: scikit-learn takes a second to import, and
+    # every command (``--help`` included) imports this module.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     n = len(texts)
     if n < 2:
         return None, None
