@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from .errors import InputError
+from .errors import InputError, OutputError
 from .fetch import DEFAULT_BASE_URL, FetchError, fetch_daily_papers, request_for
 from .pipeline import BuildResult, StrictError, build_database
 from .site import SiteError, build_site
@@ -122,7 +122,7 @@ def run_db(listings_dir, topics_path, db_path, year, strict) -> BuildResult:
         return build_database(
             listings_dir, topics_path, db_path, year=year, strict=strict, progress=_progress
         )
-    except (InputError, StrictError) as error:
+    except (InputError, StrictError, OutputError) as error:
         raise click.ClickException(str(error)) from None
     except FileNotFoundError as error:
         raise click.ClickException(f"{error.filename}: no such file") from None
@@ -165,7 +165,7 @@ def run_site(db_path: Path, site_dir: Path, docs_dir: Path, config_file: Path) -
             Path(DEFAULT_METADATA),
             Path(DEFAULT_NOTEBOOKS),
         )
-    except SiteError as error:
+    except (SiteError, OutputError) as error:
         raise click.ClickException(str(error)) from None
     render = result.render
     click.echo(

@@ -28,3 +28,16 @@ def display_path(path: str | Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+class OutputError(Exception):
+    """The build could not write or replace its outputs (disk full, read-only, another
+    build running). The previous outputs are left as they were."""
+
+    def __init__(self, path: str | Path | None, message: str):
+        self.path = str(path) if path is not None else None
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
