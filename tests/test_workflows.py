@@ -1,0 +1,124 @@
+"""The CI workflows run with least privilege.
+
+zizmor (a static analyser for GitHub Actions) finds nothing; every action is pinned to a commit;
+only the deploy job may write to Pages or mint an OIDC token; no checkout leaves its token on disk.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from .conftest import REPO
+
+GITHUB_DIR = REPO / ".github"
+WORKFLOWS = sorted((GITHUB_DIR / "workflows").glob("*.y*ml"))
+PUBLISH = GITHUB_DIR / "workflows" / "publish.yml"
+
+# A commit hash cannot be moved to other code later, as a tag or a branch can.
+PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+# The line of a `uses:`, whose comment must name the version the hash stands for.
+USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(\S+)\s*(#.*)?$")
+VERSION_COMMENT = re.compile(r"^# v\d+(\.\d+)*$")
+
+
+def zizmor(*inputs: Path) -> subprocess.CompletedProcess[str]:
+    """Run zizmor offline on ``inputs``: exit status 0 means no findings."""
+    # zizmor ships as a binary in the test extras, beside this interpreter.
+    executable = shutil.which("zizmor") or str(Path(sys.executable).parent / "zizmor")
+    return subprocess.run(
+        # --no-config: only inline `# zizmor: ignore[rule]` comments, each beside its reason,
+        # may silence a finding; a configuration file could silence a rule everywhere.
+        [executable, "--offline", "--no-progress", "--no-config", "--color", "never", *inputs],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
+
+
+def load(workflow: Path) -> dict:
+    return yaml.safe_load(workflow.read_text(encoding="utf-8"))
+
+
+def steps(workflow: dict) -> list[dict]:
+    return [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
+
+
+def test_zizmor_finds_nothing_in_the_workflows():
+    result = zizmor(GITHUB_DIR)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings to report" in result.stdout, result.stdout + result.stderr
+    # zizmor logs each input it audited; none may have been skipped (as .gitignore'd, say).
+    assert [p.name for p in WORKFLOWS if f"completed {p}" not in result.stderr] == [], result.stderr
+
+
+def test_zizmor_reports_an_unpinned_action_and_workflow_wide_pages_permission(tmp_path):
+    # Guards the test above: zizmor really audits a workflow given to it this way. (With a single
+    # job, workflow-wide permissions are that job's, and zizmor rightly says nothing.)
+    workflow = tmp_path / ".github" / "workflows" / "bad.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text(
+        "on: push\n"
+        "permissions:\n"
+        "  pages: write\n"
+        "jobs:\n"
+        "  build:\n"
+        "    runs-on: ubuntu-latest\n"
+        "    steps:\n"
+        "      - uses: actions/setup-python@v5\n"
+        "  deploy:\n"
+        "    runs-on: ubuntu-latest\n"
+        "    steps:\n"
+        "      - run: echo deploy\n",
+        encoding="utf-8",
+    )
+    result = zizmor(workflow)
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert "error[unpinned-uses]" in result.stdout, result.stdout
+    assert "error[excessive-permissions]" in result.stdout, result.stdout
+
+
+def test_every_action_is_pinned_to_a_commit_with_its_version_in_a_comment():
+    for path in WORKFLOWS:
+        workflow = load(path)
+        uses = [step["uses"] for step in steps(workflow) if "uses" in step]
+        uses += [job["uses"] for job in workflow["jobs"].values() if "uses" in job]
+        assert [u for u in uses if not PINNED.match(u)] == [], path.name
+
+        lines = [USES_LINE.match(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        lines = [match for match in lines if match]
+        assert [match[1] for match in lines] == uses, f"{path.name}: a `uses:` line not read"
+        unversioned = [m[0] for m in lines if not VERSION_COMMENT.match((m[2] or "").strip())]
+        assert unversioned == [], f"{path.name}: `uses:` without a `# vX.Y.Z` comment"
+
+
+def test_no_workflow_grants_permissions_to_every_job():
+    for path in WORKFLOWS:
+        assert load(path).get("permissions") == {}, path.name
+
+
+def test_only_the_deploy_job_may_write_pages_or_mint_id_tokens():
+    jobs = load(PUBLISH)["jobs"]
+    assert {name: job.get("permissions") for name, job in jobs.items()} == {
+        "fetch": {"contents": "write"},  # it pushes the new listing to main
+        "build": {"contents": "read"},
+        "deploy": {"pages": "write", "id-token": "write"},
+    }
+
+
+def test_every_checkout_leaves_no_token_on_disk():
+    # The one job that pushes hands its token to git in the push step alone (see publish.yml).
+    checkouts = [
+        (path.name, step.get("with", {}).get("persist-credentials"))
+        for path in WORKFLOWS
+        for step in steps(load(path))
+        if step.get("uses", "").startswith("actions/checkout@")
+    ]
+    assert len(checkouts) >= 2, checkouts  # fetch and build check out the repository
+    assert [kept for _, kept in checkouts if kept is not False] == [], checkouts
