@@ -5,12 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import click
 
 from .errors import InputError, OutputError
 from .fetch import DEFAULT_BASE_URL, FetchError, fetch_daily_papers, request_for
+from .outputs import exclusive_build, site_work_dirs
 from .pipeline import BuildResult, StrictError, build_database
 from .site import SiteError, build_site
 
@@ -113,8 +115,21 @@ def site_options(command):
 @db_options
 def db(listings_dir: Path, topics_path: Path, db_path: Path, year: int | None, strict: bool):
     """Parse the listings into the SQLite database (written atomically)."""
-    result = run_db(listings_dir, topics_path, db_path, year, strict)
+    with _exclusive([db_path]):
+        result = run_db(listings_dir, topics_path, db_path, year, strict)
     _summarise(result)
+
+
+@contextmanager
+def _exclusive(outputs: list[Path], docs_dir: Path | None = None) -> Iterator[None]:
+    """One build at a time for these outputs (see :func:`exclusive_build`)."""
+    work_dirs = site_work_dirs(docs_dir) if docs_dir is not None else []
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(exclusive_build(outputs, work_dirs))
+        except OutputError as error:
+            raise click.ClickException(str(error)) from None
+        yield
 
 
 def run_db(listings_dir, topics_path, db_path, year, strict) -> BuildResult:
@@ -133,7 +148,8 @@ def run_db(listings_dir, topics_path, db_path, year, strict) -> BuildResult:
 @site_options
 def site(db_path: Path, site_dir: Path, docs_dir: Path, config_file: Path):
     """Render the pages from the database and build the site with MkDocs."""
-    run_site(db_path, site_dir, docs_dir, config_file)
+    with _exclusive([site_dir, docs_dir], docs_dir):
+        run_site(db_path, site_dir, docs_dir, config_file)
 
 
 @cli.command(name="all")
@@ -150,8 +166,9 @@ def all_(
     config_file: Path,
 ):
     """Build everything: the database, then the site."""
-    _summarise(run_db(listings_dir, topics_path, db_path, year, strict))
-    run_site(db_path, site_dir, docs_dir, config_file)
+    with _exclusive([db_path, site_dir, docs_dir], docs_dir):
+        _summarise(run_db(listings_dir, topics_path, db_path, year, strict))
+        run_site(db_path, site_dir, docs_dir, config_file)
 
 
 def run_site(db_path: Path, site_dir: Path, docs_dir: Path, config_file: Path) -> None:

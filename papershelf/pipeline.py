@@ -14,6 +14,7 @@ from .database import ensure_db_shape, write_collection, write_related
 from .errors import InputError, display_path
 from .formats import SUFFIXES as LISTING_SUFFIXES
 from .formats import read_listing
+from .outputs import temporary_path, writing
 from .papers import merge_listings
 from .related import Background
 from .timing import Stopwatch
@@ -101,43 +102,46 @@ def build_database(
     related = Background(
         [p.slug for p in papers], [f"{p.title}. {p.title}. {p.abstract}" for p in papers]
     )
-    temporary = db_path.with_name(f".{db_path.name}.tmp-{os.getpid()}")
+    temporary = temporary_path(db_path)
     try:
         rules = TopicRules(topics)
         matches = {paper.slug: rules.match(paper.title, paper.abstract) for paper in papers}
         related.score([{m.topic for m in matches[p.slug]} for p in papers])
         result.uncategorised = [(p.slug, p.title) for p in papers if not matches[p.slug]]
         clock.lap("topics")
-        db_path.parent.mkdir(parents=True, exist_ok=True)
-        temporary.unlink(missing_ok=True)
-        db = sqlite_utils.Database(temporary)
-        # A file built aside needs no journal: if anything fails it is thrown away.
-        db.execute("pragma journal_mode = off")
-        db.execute("pragma synchronous = off")
-        ensure_db_shape(db, indexes=False)
-        # Every key is checked once at the end (foreign_key_check), not per row.
-        db.execute("pragma foreign_keys = off")
-        write_collection(db, listings, papers, topics, matches)
-        clock.lap("database")
-        related_rows = related.result()
-        result.related_seconds, result.related_peak_mb = related.seconds, related.peak_mb
-        clock.lap("related")  # only the wait: the rest ran beside the writes
-        write_related(db, related_rows)
-        del related_rows
-        ensure_db_shape(db)  # indexes after the bulk load: faster than during it
-        # Statistics for the query planner (sqlite_stat1): without them it can pick an
-        # index that makes a join scan a whole table for every row. A sample of each
-        # index is enough, and deterministic.
-        db.execute("pragma analysis_limit = 1000")
-        db.execute("analyze")
-        problems = list(db.execute("pragma foreign_key_check").fetchall())
-        if problems:
-            raise RuntimeError(f"foreign key check failed: {problems[:5]}")
-        db.close()
-        os.replace(temporary, db_path)
+        # A full or read-only disk is an OutputError naming the database, not a traceback.
+        with writing(db_path):
+            db_path.parent.mkdir(parents=True, exist_ok=True)
+            temporary.unlink(missing_ok=True)
+            db = sqlite_utils.Database(temporary)
+            # A file built aside needs no journal: if anything fails it is thrown away.
+            db.execute("pragma journal_mode = off")
+            db.execute("pragma synchronous = off")
+            ensure_db_shape(db, indexes=False)
+            # Every key is checked once at the end (foreign_key_check), not per row.
+            db.execute("pragma foreign_keys = off")
+            write_collection(db, listings, papers, topics, matches)
+            clock.lap("database")
+            related_rows = related.result()
+            result.related_seconds, result.related_peak_mb = related.seconds, related.peak_mb
+            clock.lap("related")  # only the wait: the rest ran beside the writes
+            write_related(db, related_rows)
+            del related_rows
+            ensure_db_shape(db)  # indexes after the bulk load: faster than during it
+            # Statistics for the query planner (sqlite_stat1): without them it can pick an
+            # index that makes a join scan a whole table for every row. A sample of each
+            # index is enough, and deterministic.
+            db.execute("pragma analysis_limit = 1000")
+            db.execute("analyze")
+            problems = list(db.execute("pragma foreign_key_check").fetchall())
+            if problems:
+                raise RuntimeError(f"foreign key check failed: {problems[:5]}")
+            db.close()
+            os.replace(temporary, db_path)
     finally:
         related.cancel()  # if anything failed before its result was taken
-        temporary.unlink(missing_ok=True)
+        with writing(db_path):
+            temporary.unlink(missing_ok=True)
     clock.lap("database")
 
     result.listings = len(listings)

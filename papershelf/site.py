@@ -7,17 +7,20 @@ import json
 import logging
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import yaml
 from mkdocs.plugins import BasePlugin
 
 from .analysis import NotebookError
+from .outputs import output_error, replace_directory, temporary_path, writing
 from .pages import RenderResult, render_site
 from .search import SearchError, finish_index, start_index, stop_index
 
@@ -79,16 +82,17 @@ def build_site(
     settings = _read_config(config_file)
     search_dir = docs_dir.parent / "search"
     try:
-        render = render_site(
-            db_path,
-            docs_dir,
-            settings.get("site_url") or "",
-            metadata_path,
-            notebooks_dir,
-            cache_dir,
-            search_dir,
-            (settings.get("theme") or {}).get("language") or "en",
-        )
+        with writing(docs_dir.parent):
+            render = render_site(
+                db_path,
+                docs_dir,
+                settings.get("site_url") or "",
+                metadata_path,
+                notebooks_dir,
+                cache_dir,
+                search_dir,
+                (settings.get("theme") or {}).get("language") or "en",
+            )
     except NotebookError as error:
         raise SiteError(str(error)) from None
 
@@ -102,7 +106,7 @@ def build_site(
         and stamp_file.exists()
         and stamp_file.read_text(encoding="utf-8") == stamp
     )
-    temporary = site_dir.with_name(f".{site_dir.name}.tmp-{os.getpid()}")
+    temporary = temporary_path(site_dir)
     shutil.rmtree(temporary, ignore_errors=True)
     overrides = {}
     ours = (settings.get("extra") or {}).get("papershelf") or {}
@@ -110,31 +114,64 @@ def build_site(
         overrides["plugins"] = []  # no single-file search index: Pagefind only
     logging.getLogger("mkdocs").setLevel(logging.WARNING)
     started = time.perf_counter()
-    stamp_file.unlink(missing_ok=True)
-    # Pagefind indexes the search documents while MkDocs builds the pages.
-    pagefind = start_index(search_dir, temporary / "pagefind")
-    try:
-        if dirty:
-            _link_previous_site(site_dir, temporary, docs_dir, render.removed)
-        from_shares = _mkdocs(config_file, docs_dir, temporary, overrides, workers)
-        _merge_search_index(site_dir if dirty else None, temporary, render.removed, from_shares)
-        finish_index(pagefind)
-    except SearchError as error:
-        shutil.rmtree(temporary, ignore_errors=True)
-        raise SiteError(str(error)) from None
-    except BaseException:
-        stop_index(pagefind)
-        shutil.rmtree(temporary, ignore_errors=True)
-        raise
-    old = site_dir.with_name(f".{site_dir.name}.old-{os.getpid()}")
-    if site_dir.exists():
-        site_dir.rename(old)
-    temporary.rename(site_dir)
-    shutil.rmtree(old, ignore_errors=True)
-    stamp_file.write_text(stamp, encoding="utf-8")
+    with writing(stamp_file):
+        stamp_file.unlink(missing_ok=True)
+    with writing(site_dir), _source_date_epoch(db_path):
+        # Pagefind indexes the search documents while MkDocs builds the pages.
+        pagefind = start_index(search_dir, temporary / "pagefind")
+        try:
+            if dirty:
+                _link_previous_site(site_dir, temporary, docs_dir, render.removed)
+            from_shares = _mkdocs(config_file, docs_dir, temporary, overrides, workers)
+            _merge_search_index(site_dir if dirty else None, temporary, render.removed, from_shares)
+            finish_index(pagefind)
+        except SearchError as error:
+            shutil.rmtree(temporary, ignore_errors=True)
+            raise SiteError(str(error)) from None
+        except BaseException:
+            stop_index(pagefind)
+            shutil.rmtree(temporary, ignore_errors=True)
+            raise
+        replace_directory(temporary, site_dir)
+    with writing(stamp_file):
+        stamp_file.write_text(stamp, encoding="utf-8")
     mkdocs_seconds = time.perf_counter() - started
     html_pages = sum(1 for _ in site_dir.rglob("index.html"))
     return SiteResult(site_dir, render, html_pages, mkdocs_seconds, dirty)
+
+
+# The date of a collection without any dates (1 January 2000), for the sitemap.
+FALLBACK_DATE_EPOCH = 946684800
+
+
+def data_date_epoch(db_path: Path) -> int:
+    """The newest listing or publication date in the database, as seconds since the
+    epoch (midnight UTC): the date the site is "of", whenever it is built."""
+    with closing(sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+        (newest,) = db.execute(
+            "select max(day) from (select max(date) as day from listings"
+            " union all select max(published) from papers)"
+        ).fetchone()
+    try:
+        day = date.fromisoformat(str(newest)[:10])
+    except ValueError:  # no dates at all (None), or not a date
+        return FALLBACK_DATE_EPOCH
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
+
+
+@contextmanager
+def _source_date_epoch(db_path: Path):
+    """MkDocs dates the sitemap (and gzip headers) with SOURCE_DATE_EPOCH, else today:
+    set it from the data for this build (and the share processes it starts), unless the
+    caller chose one, and give the caller's environment back unchanged."""
+    if "SOURCE_DATE_EPOCH" in os.environ:
+        yield
+        return
+    os.environ["SOURCE_DATE_EPOCH"] = str(data_date_epoch(db_path))
+    try:
+        yield
+    finally:
+        del os.environ["SOURCE_DATE_EPOCH"]
 
 
 # Below this many pages per process, starting another MkDocs process does not pay.
@@ -378,3 +415,7 @@ if __name__ == "__main__":  # one share of a build (see _mkdocs)
         _build_share(config_file, docs_dir, overrides, site, frozenset(pages), statics)
     except SiteError as error:
         sys.exit(str(error))
+    except OSError as error:  # a full or read-only disk: one line, as the build says it
+        if (converted := output_error(error, Path(site))) is None:
+            raise
+        sys.exit(str(converted))

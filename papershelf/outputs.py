@@ -1,0 +1,219 @@
+"""The build's outputs: one build at a time, swapped into place atomically, leftovers of
+killed builds removed, and write failures (disk full, read-only) reported by path."""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import fcntl
+import os
+import shutil
+import sqlite3
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+from .errors import OutputError, display_path
+
+# renameat2(2) flag: swap two existing paths in one step (Linux 3.15+, most local
+# filesystems; not every network or FUSE filesystem).
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _libc_renameat2():
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):  # a libc older than glibc 2.28, or not glibc
+        return None
+
+
+_renameat2 = _libc_renameat2()
+
+
+def exchange(first: Path, second: Path) -> bool:
+    """Swap two existing paths in one step. False where the system cannot (other OS, old
+    libc, a filesystem without RENAME_EXCHANGE): the caller falls back to renames."""
+    if _renameat2 is None:
+        return False
+    result = _renameat2(
+        _AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE
+    )
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
+        return False
+    raise OSError(code, os.strerror(code), str(first), None, str(second))
+
+
+def replace_directory(new: Path, target: Path) -> None:
+    """Put the complete directory ``new`` at ``target``, which at every instant is either
+    the previous directory or the new one, then remove the previous one.
+
+    Where the exchange is unavailable, ``target`` is renamed aside and ``new`` renamed in:
+    between those two renames ``target`` is missing (the next build removes the
+    ``.old-`` directory a kill there would leave)."""
+    if not target.exists():
+        new.rename(target)
+        return
+    if exchange(new, target):
+        shutil.rmtree(new, ignore_errors=True)  # now the previous directory
+        return
+    old = target.with_name(f".{target.name}.old-{os.getpid()}")
+    target.rename(old)
+    new.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def temporary_path(output: Path) -> Path:
+    """Where ``output`` is built before it replaces the previous one (beside it, so the
+    rename stays on one filesystem)."""
+    return output.with_name(f".{output.name}.tmp-{os.getpid()}")
+
+
+def leftovers(output: Path) -> list[Path]:
+    """What killed builds of ``output`` can leave beside it: temporary outputs (with
+    their MkDocs shares) and previous sites renamed aside."""
+    if not output.parent.is_dir():
+        return []
+    prefixes = (f".{output.name}.tmp-", f".{output.name}.old-", f"{output.name}-share")
+    return sorted(p for p in output.parent.iterdir() if p.name.startswith(prefixes))
+
+
+def work_leftovers(work_dir: Path) -> list[Path]:
+    """Temporary files and directories (``*.tmp``) under the build's work directory
+    (generated pages, caches) that a killed build left."""
+    found = []
+    for directory, names, files in os.walk(work_dir):
+        for name in [*names, *files]:
+            if name.endswith(".tmp"):
+                found.append(Path(directory, name))
+        names[:] = [name for name in names if not name.endswith(".tmp")]
+    return sorted(found)
+
+
+def remove_leftovers(outputs: list[Path], work_dirs: list[Path] = ()) -> list[Path]:
+    """Remove what killed builds left beside ``outputs`` and in ``work_dirs``. Only
+    safe under :func:`build_lock`: another running build's temporaries look the same."""
+    removed = [p for output in outputs for p in leftovers(output)]
+    removed += [p for work_dir in work_dirs for p in work_leftovers(work_dir)]
+    for path in removed:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    return removed
+
+
+def lock_path(output: Path) -> Path:
+    return output.with_name(f".{output.name}.lock")
+
+
+@contextmanager
+def build_lock(outputs: list[Path]) -> Iterator[None]:
+    """Hold the lock of every output for the whole build, or fail at once.
+
+    Failing rather than waiting: a second build started by mistake would otherwise
+    silently redo the first one's work after it; the message names the running one's pid.
+    The lock is an flock on ``.NAME.lock`` beside each output, so the kernel releases it
+    when a build dies, however it dies; the file itself may stay (and is ignored by git).
+    """
+    with ExitStack() as stack:
+        for output in sorted({Path(os.path.abspath(o)) for o in outputs}):
+            stack.enter_context(_locked(output))
+        yield
+
+
+@contextmanager
+def _locked(output: Path) -> Iterator[None]:
+    path = lock_path(output)
+    descriptor = _open_lock_file(path)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(descriptor, 32, 0).decode("ascii", "replace").strip() or "?"
+            raise OutputError(
+                display_path(output), f"another build is running (pid {holder})"
+            ) from None
+        try:
+            os.ftruncate(descriptor, 0)
+            os.pwrite(descriptor, f"{os.getpid()}\n".encode(), 0)
+        except OSError:
+            pass  # opened read-only: the build itself will say why it cannot write
+        yield
+    finally:
+        os.close(descriptor)  # releases the flock
+
+
+def _open_lock_file(path: Path) -> int:
+    """The lock file, opened for writing the pid; on a read-only disk opened read-only
+    (flock needs no more), so that the error names the output the build cannot write."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as error:
+        if path.exists():
+            return os.open(path, os.O_RDONLY)
+        with writing(path.parent):
+            raise error
+
+
+# Why a write failed, for the errors a full or read-only disk gives.
+_REASONS = {
+    errno.ENOSPC: "no space left on device",
+    errno.EDQUOT: "no space left on device (disk quota exceeded)",
+    errno.EFBIG: "no space left on device (file size limit reached)",
+    errno.EROFS: "read-only file system",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted (read-only or immutable)",
+}
+# SQLite's messages for the same conditions (it does not pass errno on).
+_SQLITE_REASONS = {
+    "database or disk is full": _REASONS[errno.ENOSPC],
+    "attempt to write a readonly database": "read-only file system",
+    "unable to open database file": "cannot create the file (read-only or missing directory)",
+    "disk I/O error": "disk I/O error (full or read-only disk?)",
+}
+
+
+def output_error(error: BaseException, path: Path) -> OutputError | None:
+    """The :class:`OutputError` for a write that failed because of the disk, or None."""
+    if isinstance(error, OSError) and error.errno in _REASONS:
+        where = error.filename if error.filename is not None else path
+        return OutputError(display_path(where), _REASONS[error.errno])
+    if isinstance(error, sqlite3.OperationalError):
+        for message, reason in _SQLITE_REASONS.items():
+            if message in str(error):
+                return OutputError(display_path(path), reason)
+    return None
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Turn a full or read-only disk while writing ``path`` into an :class:`OutputError`."""
+    try:
+        yield
+    except (OSError, sqlite3.OperationalError) as error:
+        converted = output_error(error, path)
+        if converted is None:
+            raise
+        raise converted from None
+
+
+def site_work_dirs(docs_dir: Path) -> list[Path]:
+    """Where the site stage writes besides the site: the pages, the search documents and
+    the notebook cache (beside the pages)."""
+    return [docs_dir, docs_dir.parent / "search", docs_dir.parent / "cache"]
+
+
+@contextmanager
+def exclusive_build(outputs: list[Path], work_dirs: list[Path] = ()) -> Iterator[None]:
+    """Lock ``outputs`` for the whole build, then clear what killed builds left."""
+    with build_lock(outputs):
+        remove_leftovers([Path(o) for o in outputs], [Path(w) for w in work_dirs])
+        yield
