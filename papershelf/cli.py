@@ -11,7 +11,14 @@ from pathlib import Path
 import click
 
 from .errors import InputError, OutputError
-from .fetch import DEFAULT_BASE_URL, FetchError, fetch_daily_papers, request_for
+from .fetch import (
+    DEFAULT_BASE_URL,
+    DEFAULT_DEADLINE,
+    DEFAULT_MAX_BYTES,
+    FetchError,
+    fetch_daily_papers,
+    request_for,
+)
 from .outputs import exclusive_build, site_work_dirs
 from .pipeline import BuildResult, StrictError, build_database
 from .site import SiteError, build_site
@@ -235,8 +242,26 @@ def preview(site_dir: Path, port: int):
 @click.option(
     "--backoff", default=1.0, show_default=True, help="First retry delay in seconds; doubles."
 )
-@click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for the server.")
-def fetch(date, week, month, base_url, listings_dir, retries, backoff, timeout):
+@click.option(
+    "--timeout", default=30.0, show_default=True, help="Seconds to wait for each network operation."
+)
+@click.option(
+    "--deadline",
+    default=DEFAULT_DEADLINE,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds for the whole fetch, retries and waits included.",
+)
+@click.option(
+    "--max-bytes",
+    default=DEFAULT_MAX_BYTES,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Largest response accepted, in bytes; reading stops as soon as it is passed.",
+)
+def fetch(
+    date, week, month, base_url, listings_dir, retries, backoff, timeout, deadline, max_bytes
+):
     """Download Hugging Face daily papers into a JSON listing file."""
     try:
         kind, value = request_for(date, week, month)
@@ -248,6 +273,8 @@ def fetch(date, week, month, base_url, listings_dir, retries, backoff, timeout):
             retries=retries,
             backoff=backoff,
             timeout=timeout,
+            deadline=deadline,
+            max_bytes=max_bytes,
             log=lambda message: click.echo(message, err=True),
         )
     except FetchError as error:

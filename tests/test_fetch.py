@@ -1,7 +1,10 @@
 """`build.py fetch` against a real HTTP server on 127.0.0.1 serving fixture responses."""
 
+import contextlib
 import threading
 import time
+import tracemalloc
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -16,6 +19,15 @@ GOOD = (FIXTURES / "daily_papers.json").read_bytes()
 NAME = "daily_papers_date_2025-08-14.json"
 
 
+@dataclass(frozen=True)
+class Raw:
+    """A response written byte for byte, chunk after chunk with a pause before each: for
+    servers that break HTTP, trickle or never stop."""
+
+    chunks: list[bytes]
+    pause: float = 0.0
+
+
 class Scripted(ThreadingHTTPServer):
     """Answers requests with the scripted responses in turn (the last one repeats)."""
 
@@ -23,6 +35,7 @@ class Scripted(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.responses = list(responses)
         self.requests: list[str] = []
+        self.sent = 0  # bytes of Raw responses the client took
 
     def next_response(self):
         return self.responses.pop(0) if len(self.responses) > 1 else self.responses[0]
@@ -31,7 +44,11 @@ class Scripted(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         self.server.requests.append(self.path)
-        status, headers, body, delay = self.server.next_response()
+        response = self.server.next_response()
+        if isinstance(response, Raw):
+            self.close_connection = True
+            return self.write_raw(response)
+        status, headers, body, delay = response
         time.sleep(delay)
         try:
             self.send_response(status)
@@ -43,17 +60,35 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass
 
+    def write_raw(self, response: Raw):
+        for chunk in response.chunks:
+            time.sleep(response.pause)
+            try:
+                self.wfile.write(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                return  # the client gave up
+            self.server.sent += len(chunk)
+
     def log_message(self, *args):
         pass
 
 
+@contextlib.contextmanager
+def serving(responses):
+    server = Scripted(responses)
+    # A short poll interval: shutdown() waits for it, in every test.
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture
 def server(request):
-    server = Scripted(request.param)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(request.param) as server:
+        yield server
 
 
 def ok(body=GOOD):
@@ -191,3 +226,192 @@ def test_week_and_month_files_are_named_by_what_was_fetched(server, tmp_path):
         "daily_papers_week_2025-W33.json",
     ]
     assert server.requests == ["/api/daily_papers?week=2025-W33", "/api/daily_papers?month=2025-08"]
+
+
+# ---- Bounded and never crashing: every failure is one clear error, nothing written -------
+
+
+def fails_cleanly(result, listings, message):
+    """Exit 1 with one ``Error:`` line holding ``message``; the file that was there before
+    the fetch is untouched and nothing else (no temporary file) was left beside it."""
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    error = result.output.splitlines()[-1]  # after the retries' log lines, if any
+    assert error.startswith("Error: ") and error.endswith("; nothing was written")
+    assert message in error
+    assert (listings / NAME).read_bytes() == b"[]"
+    assert [p.name for p in listings.iterdir()] == [NAME]
+
+
+@pytest.fixture
+def listings(tmp_path):
+    """A listings directory already holding a file for the day fetched."""
+    (tmp_path / NAME).write_bytes(b"[]")
+    return tmp_path
+
+
+HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+
+
+@pytest.mark.parametrize(
+    "server", [[Raw([HEAD + b"\r\n"] + [b" "] * 400 + [GOOD], pause=0.01)]], indirect=True
+)
+def test_a_body_trickling_in_stops_at_the_deadline(server, listings):
+    # Every byte comes well within --timeout; only the overall deadline can stop it.
+    result = fetch(server, listings, "--deadline", "1", "--timeout", "30")
+    fails_cleanly(result, listings, "no complete response within the --deadline of 1 s;")
+    assert server.sent < len(HEAD) + 2 + 400  # it stopped listening before the end
+
+
+@pytest.mark.parametrize(
+    "server",
+    [[Raw([bytes([b]) for b in HEAD + b"X-Pad: " + b"x" * 400], pause=0.01)]],
+    indirect=True,
+)
+def test_headers_trickling_in_stop_at_the_deadline(server, listings):
+    result = fetch(server, listings, "--deadline", "1", "--timeout", "30")
+    fails_cleanly(result, listings, "no complete response within the --deadline of 1 s;")
+    assert server.sent < len(HEAD) + 407
+
+
+@pytest.mark.parametrize(
+    "server", [[(503, {"Retry-After": "30"}, b"busy", 0), ok()]], indirect=True
+)
+def test_a_retry_that_would_pass_the_deadline_is_not_made(server, listings):
+    result = fetch(server, listings, "--deadline", "5")
+    fails_cleanly(
+        result,
+        listings,
+        "HTTP 503 Service Unavailable; gave up after 1 attempts: "
+        "retrying in 30 s would pass the --deadline of 5 s",
+    )
+    assert len(server.requests) == 1
+
+
+TWENTY_MB = [HEAD + b"\r\n"] + [b" " * 65536] * 320
+
+
+@pytest.mark.parametrize("server", [[Raw(TWENTY_MB)]], indirect=True)
+def test_a_body_over_max_bytes_is_refused_while_it_streams(server, listings):
+    tracemalloc.start()
+    try:
+        result = fetch(server, listings, "--max-bytes", "1000000")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    fails_cleanly(result, listings, "the response is larger than --max-bytes (1000000 bytes)")
+    assert peak < 8_000_000  # the 20 MB were never held
+    assert server.sent < 20_000_000
+    assert len(server.requests) == 1  # not retried: it would be as large again
+
+
+@pytest.mark.parametrize(
+    "server", [[Raw([HEAD + b"Content-Length: 20000000\r\n\r\n" + GOOD])]], indirect=True
+)
+def test_a_declared_length_over_max_bytes_is_refused_before_reading(server, listings):
+    result = fetch(server, listings, "--max-bytes", "1000000")
+    fails_cleanly(result, listings, "the response is larger than --max-bytes (1000000 bytes)")
+
+
+@pytest.mark.parametrize("server", [[ok()]], indirect=True)
+def test_max_bytes_can_be_raised_to_the_size_of_the_response(server, tmp_path):
+    too_small = fetch(server, tmp_path, "--max-bytes", str(len(GOOD) - 1))
+    assert too_small.exit_code == 1 and list(tmp_path.iterdir()) == []
+    result = fetch(server, tmp_path, "--max-bytes", str(len(GOOD)))
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / NAME).read_bytes() == GOOD
+
+
+@pytest.mark.parametrize(
+    ("server", "message"),
+    [
+        (
+            [Raw([HEAD + f"Content-Length: {len(GOOD) + 10}\r\n\r\n".encode() + GOOD])],
+            f"network error: IncompleteRead({len(GOOD)} bytes read, 10 more expected)",
+        ),
+        ([Raw([b"HTTP/1.1 abc\r\n\r\n"])], "network error: BadStatusLine('HTTP/1.1 abc\\r\\n')"),
+        (
+            [Raw([b"HTTP/1.1 200 \x1b[31mOK\r\n" + b"X: y\r\n" * 101 + b"\r\n"])],
+            "network error: HTTPException('got more than 100 headers')",
+        ),
+        (
+            [Raw([])],
+            "network error: RemoteDisconnected('Remote end closed connection without response')",
+        ),
+    ],
+    indirect=["server"],
+    ids=["content-length-longer-than-body", "bad-status-line", "too-many-headers", "no-answer"],
+)
+def test_a_broken_http_response_is_retried_then_a_clear_error(server, message, listings):
+    result = fetch(server, listings, "--retries", "1")
+    fails_cleanly(result, listings, f"{message} (gave up after 2 attempts)")
+    assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize("target", ["http://localhost:{port}", "ftp://127.0.0.1:{port}"])
+def test_a_redirect_to_another_host_is_refused(target, listings):
+    with serving([ok()]) as other:
+        target = target.format(port=other.server_address[1])
+        location = {"Location": f"{target}/api/daily_papers?date=2025-08-14"}
+        with serving([(302, location, b"", 0)]) as server:
+            result = fetch(server, listings)
+    fails_cleanly(
+        result,
+        listings,
+        f"redirected to other host {target}; refusing (pass --base-url {target} to fetch from it)",
+    )
+    assert other.requests == []
+
+
+@pytest.mark.parametrize(
+    "server",
+    [[(301, {"Location": "/api/v2/daily_papers?date=2025-08-14"}, b"", 0), ok()]],
+    indirect=True,
+)
+def test_a_redirect_on_the_same_host_is_followed(server, tmp_path):
+    result = fetch(server, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert server.requests == [
+        "/api/daily_papers?date=2025-08-14",
+        "/api/v2/daily_papers?date=2025-08-14",
+    ]
+    assert (tmp_path / NAME).read_bytes() == GOOD
+
+
+@pytest.mark.parametrize("base", ["file:///etc", "ftp://127.0.0.1", "127.0.0.1:8000"])
+def test_a_base_url_that_is_not_http_is_refused(base, tmp_path):
+    args = ["fetch", "--date", "2025-08-14", "--listings", str(tmp_path), "--base-url", base]
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 1
+    assert f"Error: --base-url {base!r} is not an http:// or https:// URL" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("server", [[ok()]], indirect=True)
+def test_a_listings_directory_that_cannot_be_made_is_a_clear_error(server, tmp_path):
+    (tmp_path / "taken").write_text("a file, not a directory")
+    result = fetch(server, tmp_path / "taken" / "listings")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"Error: cannot write {tmp_path / 'taken' / 'listings' / NAME}: " in result.output
+
+
+HOSTILE = (
+    b'[{"paper": {"id": "2508.00001", "title": "Bell\\u0007 and \\ud800 surrogate\\u0085",'
+    b' "summary": "Escape \\u001b[31m red \x7f and \\u009b done.",'
+    b' "authors": [{"name": "A\\u0000 B"}], "publishedAt": "2025-08-13T00:00:00.000Z"}}]'
+)
+
+
+@pytest.mark.parametrize("server", [[ok(HOSTILE)]], indirect=True)
+def test_control_characters_and_lone_surrogates_are_written_and_build(server, tmp_path):
+    from papershelf.pipeline import build_database
+
+    from .conftest import TOPICS
+
+    listings = tmp_path / "listings"
+    result = fetch(server, listings)
+    assert result.exit_code == 0, result.output
+    assert (listings / NAME).read_bytes() == HOSTILE  # written as served; the reader cleans
+    built = build_database(listings, TOPICS, tmp_path / "papers.db")
+    assert built.papers == 1
+    assert built.warnings  # what was removed is reported, with file and line
