@@ -48,7 +48,7 @@ SOURCES = {
 # Text listings are the most varied (two layouts, real and crafted), so half the cases.
 FORMAT_WEIGHTS = {"txt": 2, "html": 1, "json": 1}
 DEFAULT_CASES = 300
-DEFAULT_CLI_EVERY = 15
+DEFAULT_CLI_EVERY = 25
 # How many failing cases a report spells out, and how many a run saves.
 SHOWN_FAILURES = 8
 
@@ -79,6 +79,9 @@ class Mutation:
     apply: Callable[[random.Random, str], str | bytes]
     formats: tuple[str, ...] = ("txt", "html", "json")
     whitespace_only: bool = False
+    # Formats in which a build that succeeds must keep every entry: the mutation changes
+    # no entry's shape, so an entry lost is an entry silently dropped.
+    keeps_entries: tuple[str, ...] = ()
 
 
 def _lines(text: str) -> list[str]:
@@ -327,24 +330,26 @@ def html_unclosed_tags(rng: random.Random, text: str) -> str:
     return _insert_in_lines(rng, text, ["<div>", "<p>", "<b>", "<a href='/papers/2401.0'>"], 2)
 
 
+TEXT_AND_JSON = ("txt", "json")
+ALL = ("txt", "html", "json")
 MUTATIONS = (
     Mutation("delete lines", delete_lines),
     Mutation("duplicate lines", duplicate_lines),
     Mutation("swap lines", swap_lines),
     Mutation("truncate", truncate),
-    Mutation("insert control characters", _inserting(CONTROLS)),
-    Mutation("insert bidirectional characters", _inserting(BIDI)),
-    Mutation("insert zero-width characters", _inserting(ZERO_WIDTH)),
-    Mutation("insert line-like separators", _inserting(LINE_LIKE)),
+    Mutation("insert control characters", _inserting(CONTROLS), keeps_entries=TEXT_AND_JSON),
+    Mutation("insert bidirectional characters", _inserting(BIDI), keeps_entries=TEXT_AND_JSON),
+    Mutation("insert zero-width characters", _inserting(ZERO_WIDTH), keeps_entries=TEXT_AND_JSON),
+    Mutation("insert line-like separators", _inserting(LINE_LIKE), keeps_entries=TEXT_AND_JSON),
     Mutation("flip bytes", flip_bytes),
-    Mutation("line endings", line_endings, whitespace_only=True),
-    Mutation("trailing spaces", trailing_spaces, whitespace_only=True),
-    Mutation("extra blank lines", extra_blank_lines, whitespace_only=True),
-    Mutation("huge upvotes", huge_upvotes, ("txt", "html")),
-    Mutation("duplicate listing date", duplicate_listing_date, ("txt", "html")),
-    Mutation("alter listing date", alter_listing_date, ("txt", "html")),
-    Mutation("json wrong type", json_wrong_type, ("json",)),
-    Mutation("json escapes", json_escapes, ("json",)),
+    Mutation("line endings", line_endings, whitespace_only=True, keeps_entries=ALL),
+    Mutation("trailing spaces", trailing_spaces, whitespace_only=True, keeps_entries=ALL),
+    Mutation("extra blank lines", extra_blank_lines, whitespace_only=True, keeps_entries=ALL),
+    Mutation("huge upvotes", huge_upvotes, ("txt", "html"), keeps_entries=ALL),
+    Mutation("duplicate listing date", duplicate_listing_date, ("txt", "html"), keeps_entries=ALL),
+    Mutation("alter listing date", alter_listing_date, ("txt", "html"), keeps_entries=ALL),
+    Mutation("json wrong type", json_wrong_type, ("json",), keeps_entries=ALL),
+    Mutation("json escapes", json_escapes, ("json",), keeps_entries=ALL),
     Mutation("json duplicate item", json_duplicate_item, ("json",)),
     Mutation("json shape", json_shape, ("json",)),
     Mutation("html deep nesting", html_deep_nesting, ("html",)),
@@ -364,6 +369,7 @@ class Case:
     data: bytes  # the mutated file
     companion: Path | None  # an unmutated real listing beside it, or None
     whitespace_only: bool
+    keeps_entries: bool
 
     @property
     def name(self) -> str:
@@ -403,6 +409,7 @@ def make_case(seed: int, number: int) -> Case:
         data=data,
         companion=companion,
         whitespace_only=all(m.whitespace_only for m in chosen),
+        keeps_entries=all(fmt in m.keeps_entries for m in chosen),
     )
 
 
@@ -481,6 +488,21 @@ def expected_papers(source: Path, companion: Path | None) -> frozenset:
     return frozenset((p.slug, p.title, p.abstract) for p in papers)
 
 
+@lru_cache(maxsize=64)
+def expected_entries(source: Path) -> int:
+    from papershelf.formats import read_listing
+
+    return len(read_listing(source).entries)
+
+
+def _dropped_problem(case: Case, entries: int | None) -> str | None:
+    """Entries lost by a build that succeeded, after a mutation that changes none."""
+    expected = expected_entries(case.source)
+    if not case.keeps_entries or entries == expected:
+        return None
+    return f"the build succeeded with {entries} entries of {case.name}, not {expected}"
+
+
 def _whitespace_problem(case: Case, papers: frozenset) -> str | None:
     expected = expected_papers(case.source, case.companion)
     if not case.whitespace_only or papers == expected:
@@ -524,7 +546,10 @@ def build_in_process(case: Case, directory: Path) -> Outcome:
         return Outcome(case, "broken" if problem else "error", problem or str(error))
     except (Exception, RecursionError) as error:  # noqa: BLE001 - what the fuzzer looks for
         return Outcome(case, "crash", _crash(error))
-    problem = _whitespace_problem(case, frozenset((p.slug, p.title, p.abstract) for p in papers))
+    mutated = next(listing for listing in listings if Path(listing.source).name == case.name)
+    problem = _whitespace_problem(
+        case, frozenset((p.slug, p.title, p.abstract) for p in papers)
+    ) or _dropped_problem(case, len(mutated.entries))
     return Outcome(case, "broken" if problem else "built", problem or f"{len(papers)} papers")
 
 
@@ -555,10 +580,18 @@ def build_with_cli(case: Case, directory: Path, previous_db: bytes) -> Outcome:
     if "Traceback" in result.output:
         return Outcome(case, "crash", "a traceback in the output", via_cli=True)
     if result.exit_code == 0:
-        rows = sqlite_utils.Database(db_path).execute("select slug, title, abstract from papers")
-        problem = _whitespace_problem(case, frozenset(rows.fetchall()))
-        return Outcome(case, "broken" if problem else "built", problem or "", via_cli=True)
+        return _cli_built(case, sqlite_utils.Database(db_path))
     return _cli_error(case, result, db_path, previous_db)
+
+
+def _cli_built(case: Case, db) -> Outcome:
+    papers = db.execute("select slug, title, abstract from papers").fetchall()
+    entries = db.execute("select entries from listings where filename = ?", [case.name])
+    problem = _whitespace_problem(case, frozenset(papers)) or _dropped_problem(
+        case, (entries.fetchone() or [None])[0]
+    )
+    db.close()
+    return Outcome(case, "broken" if problem else "built", problem or "", via_cli=True)
 
 
 def _cli_error(case: Case, result, db_path: Path, previous_db: bytes) -> Outcome:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from .fuzzing import DEFAULT_CASES, MUTATIONS, make_case, run
 
 CASES = int(os.environ.get("PAPERSHELF_FUZZ_CASES", DEFAULT_CASES))
@@ -17,7 +19,8 @@ SEED = int(os.environ.get("PAPERSHELF_FUZZ_SEED", "1"))
 def test_mutated_listings_build_or_fail_with_file_and_line(tmp_path):
     report = run(SEED, CASES, tmp_path, out=tmp_path / "failures")
     print(report.summary())
-    assert not report.failures, report.describe_failures()
+    if report.failures:
+        pytest.fail(report.describe_failures(), pytrace=False)
 
 
 def test_a_case_is_the_same_bytes_from_its_seed_and_number():
