@@ -1,10 +1,21 @@
 """Download Hugging Face daily papers into ``content/listings/`` as JSON listings.
 
 ``GET {base}/api/daily_papers?date=YYYY-MM-DD`` (or ``week=YYYY-Www``, ``month=YYYY-MM``)
-returns a JSON array; it is checked with the same reader the build uses, then written
-atomically to ``daily_papers_{kind}_{value}.json``. Fetching the same day again replaces
-its file (upvotes change). 429 and 5xx answers and network errors are retried with
-exponential backoff; nothing is written unless a whole, valid response arrived.
+returns a JSON array, written to ``daily_papers_{kind}_{value}.json``. Fetching the same
+day again replaces its file (upvotes change).
+
+The server is untrusted, so the work is bounded and every failure is a :class:`FetchError`
+(the CLI prints it and exits 1) with nothing written:
+
+- 429 and 5xx answers, network errors and broken HTTP (a short body, a bad status line)
+  are retried with exponential backoff, honouring ``Retry-After``;
+- an overall deadline covers every attempt, read and wait: a server trickling a byte at a
+  time is cut off, and a retry whose wait would pass the deadline is not made;
+- the body is read in chunks up to a maximum size, so memory stays bounded;
+- redirects are followed on the same scheme, host and port only;
+- the body is staged in a hidden directory and read there by
+  :func:`papershelf.formats.read_listing`, the build's own reader, before it is moved into
+  place: a file ``fetch`` wrote always builds.
 """
 
 from __future__ import annotations

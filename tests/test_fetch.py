@@ -1,6 +1,9 @@
 """`build.py fetch` against a real HTTP server on 127.0.0.1 serving fixture responses."""
 
 import contextlib
+import shutil
+import ssl
+import subprocess
 import threading
 import time
 import tracemalloc
@@ -65,8 +68,8 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(response.pause)
             try:
                 self.wfile.write(chunk)
-            except (BrokenPipeError, ConnectionResetError):
-                return  # the client gave up
+            except OSError:  # a broken pipe, a reset, or their TLS forms: the client gave up
+                return
             self.server.sent += len(chunk)
 
     def log_message(self, *args):
@@ -74,8 +77,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def serving(responses):
+def serving(responses, tls: ssl.SSLContext | None = None):
     server = Scripted(responses)
+    if tls:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     # A short poll interval: shutdown() waits for it, in every test.
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     try:
@@ -415,3 +420,45 @@ def test_control_characters_and_lone_surrogates_are_written_and_build(server, tm
     built = build_database(listings, TOPICS, tmp_path / "papers.db")
     assert built.papers == 1
     assert built.warnings  # what was removed is reported, with file and line
+
+
+@pytest.fixture
+def tls(tmp_path_factory, monkeypatch):
+    """A server context with a fresh self-signed certificate for 127.0.0.1, which the
+    client trusts through ``SSL_CERT_FILE``."""
+    if not shutil.which("openssl"):
+        pytest.skip("needs the openssl command to make a certificate")
+    directory = tmp_path_factory.mktemp("tls")
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]
+        + ["-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"]
+        + ["-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+def fetch_https(server, listings, *extra):
+    args = ["fetch", "--date", "2025-08-14", "--listings", str(listings)]
+    args += ["--base-url", f"https://127.0.0.1:{server.server_address[1]}"]
+    return CliRunner().invoke(cli, args + list(extra), catch_exceptions=False)
+
+
+def test_https_is_fetched(tls, tmp_path):
+    with serving([ok()], tls) as server:
+        result = fetch_https(server, tmp_path / "listings")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "listings" / NAME).read_bytes() == GOOD
+
+
+def test_https_trickling_in_stops_at_the_deadline(tls, listings):
+    trickle = Raw([HEAD + b"\r\n"] + [b" "] * 400 + [GOOD], pause=0.01)
+    with serving([trickle], tls) as server:
+        result = fetch_https(server, listings, "--deadline", "1", "--timeout", "30")
+    fails_cleanly(result, listings, "no complete response within the --deadline of 1 s;")
+    assert server.sent < len(HEAD) + 2 + 400
