@@ -24,6 +24,7 @@ import datetime as dt
 import functools
 import http.client
 import io
+import math
 import os
 import re
 import socket
@@ -257,10 +258,15 @@ def _printable(text: str) -> str:
 
 
 def _retry_after(value: str | None) -> float | None:
+    """The wait ``Retry-After`` asks for in seconds, capped; None for anything else (an
+    HTTP date, a negative number, NaN), which falls back to the backoff."""
     try:
-        return min(float(value), MAX_RETRY_AFTER) if value else None
+        seconds = float(value) if value else None
     except ValueError:
         return None
+    if seconds is None or not 0 <= seconds < math.inf:  # NaN fails both comparisons
+        return None
+    return min(seconds, MAX_RETRY_AFTER)
 
 
 # ---- Redirects and the deadline, as urllib handlers -------------------------------------

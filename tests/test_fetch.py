@@ -462,3 +462,12 @@ def test_https_trickling_in_stops_at_the_deadline(tls, listings):
         result = fetch_https(server, listings, "--deadline", "1", "--timeout", "30")
     fails_cleanly(result, listings, "no complete response within the --deadline of 1 s;")
     assert server.sent < len(HEAD) + 2 + 400
+
+
+@pytest.mark.parametrize("retry_after", ["-5", "nan", "Wed, 21 Oct 2015 07:28:00 GMT"])
+def test_a_retry_after_that_is_not_a_wait_falls_back_to_the_backoff(retry_after, tmp_path):
+    with serving([(503, {"Retry-After": retry_after}, b"busy", 0), ok()]) as server:
+        result = fetch(server, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "HTTP 503 Service Unavailable; retrying in 0.01 s (attempt 2 of 5)" in result.output
+    assert (tmp_path / NAME).read_bytes() == GOOD
