@@ -79,6 +79,11 @@ def format_date(iso: str | None, inferred: bool = False) -> str:
     return f"{shown}*" if inferred else shown
 
 
+def noun(number: int, singular: str, plural: str = "") -> str:
+    """The noun for ``number`` of things: a small collection has counts of one."""
+    return singular if number == 1 else plural or singular + "s"
+
+
 class PageWriter:
     """Writes files under ``root`` only when their content changes."""
 
@@ -363,9 +368,7 @@ class _Renderer:
     def home(self):
         papers = self.data.papers
         dated = sorted(p["published"] for p in papers.values() if p["published"])
-        by_size = sorted(
-            self.data.topics, key=lambda t: (-len(self.data.topic_papers.get(t, [])), t)
-        )
+        appearances = sum(len(a) for a in self.data.appearances.values())
         upvoted = sorted(
             (s for s in papers if papers[s]["upvotes"]), key=lambda s: (-papers[s]["upvotes"], s)
         )
@@ -380,10 +383,12 @@ class _Renderer:
         )
         out.append(
             f'<div class="ps-stats" markdown>\n\n'
-            f"- **{len(papers)}** [papers](papers/index.md)\n"
-            f"- **{len(self.data.topics)}** [topics](topics/index.md)\n"
-            f"- **{len(self.data.listings)}** [listings](listings/index.md)\n"
-            f"- **{sum(len(a) for a in self.data.appearances.values())}** appearances\n"
+            f"- **{len(papers)}** [{noun(len(papers), 'paper')}](papers/index.md)\n"
+            f"- **{len(self.data.topics)}** [{noun(len(self.data.topics), 'topic')}]"
+            "(topics/index.md)\n"
+            f"- **{len(self.data.listings)}** [{noun(len(self.data.listings), 'listing')}]"
+            "(listings/index.md)\n"
+            f"- **{appearances}** {noun(appearances, 'appearance')}\n"
             + (
                 f"- published **{format_date(dated[0])}** to **{format_date(dated[-1])}** "
                 f"({len(dated)} dated)\n"
@@ -407,27 +412,9 @@ class _Renderer:
             )
             files += chart[0]
             out.append("## Papers over time\n\n" + chart[1] + "\n")
-        top = by_size[:12]
-        chart = self.chart(
-            "topics",
-            "",
-            "Papers per topic",
-            lambda p: hbar_chart(
-                [self.data.topics[t]["name"] for t in top],
-                [len(self.data.topic_papers.get(t, [])) for t in top],
-                "Largest topics",
-                p,
-            ),
-        )
-        files += chart[0]
-        out.append("## Top topics\n\n" + chart[1] + "\n")
-        out.append(
-            "".join(
-                f"- {self.topic_link(t, '')} — {len(self.data.topic_papers.get(t, []))} papers\n"
-                for t in top
-            )
-            + "\n[All topics →](topics/index.md)\n\n"
-        )
+        chart_files, markdown = self.top_topics()
+        files += chart_files
+        out.append(markdown)
         if upvoted:
             out.append("## Most upvoted\n\n" + self.paper_table(upvoted[:10], "") + "\n")
         newest = [s for s in self.newest_first(papers) if papers[s]["published"]][:10]
@@ -440,6 +427,32 @@ class _Renderer:
         out.append(self.query_help(""))
         yield "index.md", "".join(out)
         yield from files
+
+    def top_topics(self) -> tuple[list, str]:
+        """The home page's largest topics: a chart and a list, or why there are none."""
+        sizes = {t: len(self.data.topic_papers.get(t, [])) for t in self.data.topics}
+        top = sorted((t for t in sizes if sizes[t]), key=lambda t: (-sizes[t], t))[:12]
+        if not top:
+            # Every topic is empty: a chart of zero-length bars would say nothing.
+            return [], (
+                "## Top topics\n\nNo paper matched the rules of any topic yet.\n\n"
+                "[All topics →](topics/index.md)\n\n"
+            )
+        files, chart = self.chart(
+            "topics",
+            "",
+            "Papers per topic",
+            lambda p: hbar_chart(
+                [self.data.topics[t]["name"] for t in top],
+                [sizes[t] for t in top],
+                "Largest topics",
+                p,
+            ),
+        )
+        listed = "".join(
+            f"- {self.topic_link(t, '')} — {sizes[t]} {noun(sizes[t], 'paper')}\n" for t in top
+        )
+        return files, f"## Top topics\n\n{chart}\n{listed}\n[All topics →](topics/index.md)\n\n"
 
     def query_help(self, prefix: str) -> str:
         lite = self.lite("/papers")
@@ -505,7 +518,8 @@ class _Renderer:
 
     def papers_index(self) -> str:
         out = [front_matter("All papers", "Every paper in the collection, newest first.")]
-        out.append(f"# All papers\n\n{len(self.data.papers)} papers, newest first by year.\n\n")
+        total = len(self.data.papers)
+        out.append(f"# All papers\n\n{total} {noun(total, 'paper')}, newest first by year.\n\n")
         by_year = defaultdict(list)
         for slug, paper in self.data.papers.items():
             by_year[paper["published"][:4] if paper["published"] else "Undated"].append(slug)
@@ -518,7 +532,7 @@ class _Renderer:
                 if year == "Undated"
                 else self.newest_first(slugs)
             )
-            out.append(f"## {year}\n\n{len(slugs)} papers.\n\n")
+            out.append(f"## {year}\n\n{len(slugs)} {noun(len(slugs), 'paper')}.\n\n")
             out.append(self.paper_table(ordered, "../", with_topics=True) + "\n")
         return "".join(out)
 
@@ -667,7 +681,7 @@ class _Renderer:
         members = d.topic_papers.get(slug, [])
         out = [front_matter(topic["name"], topic["description"])]
         out.append(f"# {text(topic['name'])}\n\n{text(topic['description'])}\n\n")
-        out.append(f"**{len(members)} papers.** ")
+        out.append(f"**{len(members)} {noun(len(members), 'paper')}.** ")
         rules = json.loads(topic["rules"])
         out.append(
             "A paper is here when its title or abstract contains "
@@ -696,12 +710,22 @@ class _Renderer:
         related = [(t, n) for t, n in sorted(co.items(), key=lambda i: (-i[1], i[0])) if n][:6]
         if related:
             out.append("## Related topics\n\n")
-            out.extend(f"- {self.topic_link(t, '../')} — {n} papers in both\n" for t, n in related)
+            out.extend(
+                f"- {self.topic_link(t, '../')} — {n} {noun(n, 'paper')} in both\n"
+                for t, n in related
+            )
             out.append("\n")
         lite = self.lite(f"/papers/papers_in_topic?topic={slug}")
         if lite:
             out.append(f"[Query this topic in Datasette Lite]({lite})\n\n")
-        out.append("## Papers\n\n" + self.paper_table(self.newest_first(members), "../"))
+        out.append(
+            "## Papers\n\n"
+            + (
+                self.paper_table(self.newest_first(members), "../")
+                if members
+                else "No paper in the collection matches these rules yet.\n"
+            )
+        )
         yield f"topics/{slug}.md", "".join(out)
         yield from files
 
@@ -716,8 +740,9 @@ class _Renderer:
         }.get(listing["year_source"], " (year unknown)")
         out.append(
             f"- File: {code(listing['filename'])}\n- Date: {when}{year_note}\n"
-            f"- Layout: {listing['layout']}\n- {listing['entries']} entries, "
-            f"{listing['papers']} distinct papers\n\n"
+            f"- Layout: {listing['layout']}\n"
+            f"- {listing['entries']} {noun(listing['entries'], 'entry', 'entries')}, "
+            f"{listing['papers']} distinct {noun(listing['papers'], 'paper')}\n\n"
         )
         out.append("## Papers in listed order\n\n| Rank | Published | Upvotes | Title |\n")
         out.append("| ---: | --- | ---: | --- |\n")
