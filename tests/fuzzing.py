@@ -285,7 +285,8 @@ def json_wrong_type(rng: random.Random, text: str) -> str:
     item = rng.choice(items)
     value = rng.choice(WRONG_VALUES)
     name = rng.choice(JSON_FIELDS)
-    target = item if name == "paper" or rng.random() < 0.2 else item.get("paper", item)
+    paper = item.get("paper", item) if isinstance(item, dict) else item
+    target = item if name == "paper" or rng.random() < 0.2 else paper
     if isinstance(target, dict):
         target[name] = value
     return _dump_with_raw(items)
@@ -397,8 +398,11 @@ def make_case(seed: int, number: int) -> Case:
     for mutation in chosen:
         if isinstance(text, bytes):  # flipped bytes: go on with what still decodes
             text = text.decode("utf-8", "surrogateescape")
-        text = mutation.apply(rng, text)
-    data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogateescape")
+        try:
+            text = mutation.apply(rng, text)
+        except Exception as error:  # a bug of the fuzzer's own: say which case shows it
+            raise RuntimeError(f"seed {seed} case {number}: {mutation.name} failed") from error
+    data = text if isinstance(text, bytes) else _encode(text)
     others = [path for path in REAL_LISTINGS if path != source]
     companion = rng.choice(others) if rng.random() < 0.3 else None
     return Case(
@@ -411,6 +415,15 @@ def make_case(seed: int, number: int) -> Case:
         whitespace_only=all(m.whitespace_only for m in chosen),
         keeps_entries=all(fmt in m.keeps_entries for m in chosen),
     )
+
+
+def _encode(text: str) -> bytes:
+    """UTF-8, with the bytes flip_bytes made back as they were and any other lone
+    surrogate (from a JSON escape written out raw) as the invalid bytes it stands for."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
 
 
 def write_listings(case: Case, directory: Path) -> Path:
@@ -694,6 +707,7 @@ def run(
     cli_every: int = DEFAULT_CLI_EVERY,
     out: Path | None = None,
     first: int = 0,
+    progress: bool = False,
 ) -> Report:
     """Cases ``first`` to ``first + cases - 1`` of ``seed``; every ``cli_every``-th through
     the db command. The first failures of each class are saved under ``out``."""
@@ -708,6 +722,8 @@ def run(
             saved_classes.add(outcome.crash_class)
             outcome.saved = save_case(case, outcome, out)
         report.outcomes.append(outcome)
+        if progress and (number + 1 - first) % 500 == 0:
+            print(report.summary(), file=sys.stderr, flush=True)
     return report
 
 
@@ -725,7 +741,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="papershelf-fuzz-") as work:
         if args.case is not None:
             return _one_case(args.seed, args.case, Path(work), args.out)
-        report = run(args.seed, args.cases, Path(work), args.cli_every, args.out, args.first)
+        report = run(
+            args.seed, args.cases, Path(work), args.cli_every, args.out, args.first, progress=True
+        )
     print(report.describe_failures() if report.failures else report.summary())
     return 1 if report.failures else 0
 
