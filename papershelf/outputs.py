@@ -183,9 +183,10 @@ _SQLITE_REASONS = {
 
 def output_error(error: BaseException, path: Path) -> OutputError | None:
     """The :class:`OutputError` for a write that failed because of the disk, or None."""
+    # The output, not the file that failed: that may be a temporary one, or the source
+    # of a copy (shutil names it in the error).
     if isinstance(error, OSError) and error.errno in _REASONS:
-        where = error.filename if error.filename is not None else path
-        return OutputError(display_path(where), _REASONS[error.errno])
+        return OutputError(display_path(path), _REASONS[error.errno])
     if isinstance(error, sqlite3.OperationalError):
         for message, reason in _SQLITE_REASONS.items():
             if message in str(error):
