@@ -237,13 +237,25 @@ def preview(site_dir: Path, port: int):
     help="Where the JSON listing is written.",
 )
 @click.option(
-    "--retries", default=4, show_default=True, help="Retries on 429, 5xx and network errors."
+    "--retries",
+    default=4,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Retries on 429, 5xx and network errors.",
 )
 @click.option(
-    "--backoff", default=1.0, show_default=True, help="First retry delay in seconds; doubles."
+    "--backoff",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="First retry delay in seconds; doubles.",
 )
 @click.option(
-    "--timeout", default=30.0, show_default=True, help="Seconds to wait for each network operation."
+    "--timeout",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds to wait for each network operation.",
 )
 @click.option(
     "--deadline",

@@ -471,3 +471,23 @@ def test_a_retry_after_that_is_not_a_wait_falls_back_to_the_backoff(retry_after,
     assert result.exit_code == 0, result.output
     assert "HTTP 503 Service Unavailable; retrying in 0.01 s (attempt 2 of 5)" in result.output
     assert (tmp_path / NAME).read_bytes() == GOOD
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--retries", "-1"),
+        ("--backoff", "-1"),
+        ("--timeout", "0"),
+        ("--timeout", "-1"),
+        ("--deadline", "0"),
+        ("--max-bytes", "0"),
+    ],
+)
+def test_limits_out_of_range_are_usage_errors(option, value, tmp_path):
+    args = ["fetch", "--date", "2025-08-14", "--listings", str(tmp_path), option, value]
+    args += ["--base-url", "http://127.0.0.1:9"]  # never asked: the options are checked first
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 2
+    assert f"Error: Invalid value for '{option}': " in result.output
+    assert list(tmp_path.iterdir()) == []
