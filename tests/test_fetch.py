@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from papershelf.cli import cli
-from papershelf.formats import read_listing
+from papershelf.formats import parse_daily_papers, read_listing
 
 from .conftest import FIXTURES
 
@@ -407,6 +407,16 @@ HOSTILE = (
 )
 
 
+def reader_cleans_text() -> bool:
+    """Whether the build's reader takes lone surrogates out yet (issue 12's ingest
+    normalisation, landing separately): until it does, such a listing cannot build."""
+    probe = parse_daily_papers('[{"paper": {"title": "T\\ud800", "summary": "S"}}]', "p.json")
+    return "\ud800" not in probe.entries[0].title
+
+
+@pytest.mark.xfail(
+    not reader_cleans_text(), strict=True, reason="needs ingest normalisation in the reader"
+)
 @pytest.mark.parametrize("server", [[ok(HOSTILE)]], indirect=True)
 def test_control_characters_and_lone_surrogates_are_written_and_build(server, tmp_path):
     from papershelf.pipeline import build_database
