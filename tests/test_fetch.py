@@ -501,3 +501,16 @@ def test_limits_out_of_range_are_usage_errors(option, value, tmp_path):
     assert result.exit_code == 2
     assert f"Error: Invalid value for '{option}': " in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "server",
+    [[Raw([b"HTTP/1.1 503 \x1b[2J\x1b]0;owned\x07\r\nContent-Length: 0\r\n\r\n"])]],
+    indirect=True,
+)
+def test_terminal_escapes_from_the_server_are_shown_escaped(server, listings):
+    result = fetch(server, listings, "--retries", "0")
+    fails_cleanly(
+        result, listings, "HTTP 503 \\x1b[2J\\x1b]0;owned\\x07 (gave up after 1 attempts)"
+    )
+    assert "\x1b" not in result.output and "\x07" not in result.output
