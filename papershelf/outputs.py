@@ -11,7 +11,7 @@ import shutil
 import sqlite3
 import sys
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 from .errors import OutputError, display_path
@@ -120,7 +120,8 @@ def build_lock(outputs: list[Path]) -> Iterator[None]:
     Failing rather than waiting: a second build started by mistake would otherwise
     silently redo the first one's work after it; the message names the running one's pid.
     The lock is an flock on ``.NAME.lock`` beside each output, so the kernel releases it
-    when a build dies, however it dies; the file itself may stay (and is ignored by git).
+    when a build dies, however it dies; the file is removed when the build ends (a killed
+    build leaves it, ignored by git).
     """
     with ExitStack() as stack:
         for output in sorted({Path(os.path.abspath(o)) for o in outputs}):
@@ -131,15 +132,8 @@ def build_lock(outputs: list[Path]) -> Iterator[None]:
 @contextmanager
 def _locked(output: Path) -> Iterator[None]:
     path = lock_path(output)
-    descriptor = _open_lock_file(path)
+    descriptor = _lock_file(path, output)
     try:
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(descriptor, 32, 0).decode("ascii", "replace").strip() or "?"
-            raise OutputError(
-                display_path(output), f"another build is running (pid {holder})"
-            ) from None
         try:
             os.ftruncate(descriptor, 0)
             os.pwrite(descriptor, f"{os.getpid()}\n".encode(), 0)
@@ -147,7 +141,31 @@ def _locked(output: Path) -> Iterator[None]:
             pass  # opened read-only: the build itself will say why it cannot write
         yield
     finally:
+        # Removed while still locked, so no other build can hold a lock on a file that
+        # is gone (_lock_file checks that the file it locked is still the lock file).
+        with suppress(OSError):  # a read-only disk: the next build locks the same file
+            path.unlink(missing_ok=True)
         os.close(descriptor)  # releases the flock
+
+
+def _lock_file(path: Path, output: Path) -> int:
+    """The lock file of ``output``, opened and locked, or an OutputError at once."""
+    while True:
+        descriptor = _open_lock_file(path)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(descriptor, 32, 0).decode("ascii", "replace").strip() or "?"
+            os.close(descriptor)
+            raise OutputError(
+                display_path(output), f"another build is running (pid {holder})"
+            ) from None
+        try:
+            if os.stat(path).st_ino == os.fstat(descriptor).st_ino:
+                return descriptor
+        except FileNotFoundError:
+            pass
+        os.close(descriptor)  # the build that held it removed it meanwhile: again
 
 
 def _open_lock_file(path: Path) -> int:
