@@ -15,11 +15,13 @@ import dataclasses
 import datetime as dt
 import json
 import re
+import sys
+from html import escape
 from pathlib import Path
 
 from .errors import InputError, display_path
-from .parse import Entry, Listing, parse_listing
-from .text import normalise_title
+from .parse import MAX_COUNT, Entry, Listing, ParseWarning, parse_listing
+from .text import clean_text, listing_name, normalise_title
 
 SUFFIXES = (".txt", ".html", ".htm", ".json")
 
@@ -77,72 +79,135 @@ def html_to_text(html: str) -> tuple[str, dict[str, str]]:
     # come out as the plain text a copy of the page has.
     for tag in soup.find_all(["a", "b", "strong", "i", "em", "code", "span", "time", "sup", "sub"]):
         tag.unwrap()
-    markdown = MarkdownConverter(
+    converter = MarkdownConverter(
         heading_style="ATX",
         bullets="*",
         escape_asterisks=False,
         escape_underscores=False,
         escape_misc=False,
-    ).convert_soup(soup)
+    )
+    # Three frames per level: room for MAX_HTML_DEPTH levels below the caller's frames.
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 1000 + 4 * MAX_HTML_DEPTH))
+    try:
+        markdown = converter.convert_soup(soup)
+    finally:
+        sys.setrecursionlimit(limit)
     lines = []
-    for line in markdown.splitlines():
+    for line in markdown.split("\n"):
         line = re.sub(r"^\s{0,3}#{1,6}\s+", "", line)  # headings
         line = re.sub(r"^\s*[*+-]\s+(?=\S)", "", line)  # list items
         lines.append(line.strip())
     return "\n".join(lines) + "\n", ids
 
 
+# markdownify recurses (three frames) once per level of nesting; real pages nest a few
+# dozen levels, and deeper nesting is refused before any tree is built.
+MAX_HTML_DEPTH = 256
+_VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param"}
+    | {"source", "track", "wbr"}
+)
+_HTML_TOKEN = re.compile(
+    r"<!--.*?-->|<(script|style)\b.*?</\1\s*>|<(/?)([a-zA-Z][\w:-]*)[^>]*?(/?)>",
+    re.DOTALL | re.IGNORECASE,
+)
+
+
+def _check_html_depth(html: str, source: str) -> None:
+    """Refuse markup nested deeper than :data:`MAX_HTML_DEPTH`, naming the line, in one
+    linear pass over the tags."""
+    depth, line, counted = 0, 1, 0
+    for match in _HTML_TOKEN.finditer(html):
+        closing, name, self_closing = match.group(2, 3, 4)
+        if name is None or name.lower() in _VOID or self_closing:
+            continue
+        depth += -1 if closing else 1
+        if depth > MAX_HTML_DEPTH:
+            line += html.count("\n", counted, match.start())
+            raise InputError(source, line, f"HTML nested more than {MAX_HTML_DEPTH} elements deep")
+
+
 def parse_html_listing(html: str, source: str, year: int | None = None) -> Listing:
+    html, removed = clean_text(html)
+    _check_html_depth(html, source)
     text, ids = html_to_text(html)
+    to_html = _HtmlLines(html, text)
     try:
         listing = parse_listing(text, source, year=year)
     except InputError as error:
         # Name the line of the HTML file, not of the converted text.
-        line = _html_line(html, text, error.line)
-        raise InputError(source, line, error.message) from None
+        raise InputError(source, to_html.find(error.line), error.message) from None
     entries = tuple(
         dataclasses.replace(
             entry,
             arxiv_id=ids.get(normalise_title(entry.title)),
-            line=_html_line(html, text, entry.line) or entry.line,
+            line=to_html.next(entry.line),
         )
         for entry in listing.entries
     )
-    return dataclasses.replace(listing, layout="html", entries=entries)
+    warnings = [ParseWarning(r.line, r.describe()) for r in removed] + [
+        ParseWarning(to_html.find(w.line), w.message) for w in listing.warnings
+    ]
+    return dataclasses.replace(listing, layout="html", entries=entries, warnings=tuple(warnings))
 
 
-def _html_line(html: str, text: str, line: int | None) -> int | None:
-    """The line of ``html`` where the text of line ``line`` of ``text`` starts."""
-    if not line:
-        return None
-    lines = text.splitlines()
-    wanted = lines[line - 1] if line <= len(lines) else ""
-    words = wanted.split()[:4]
-    if not words:
-        return None
-    pattern = r"\s*(?:<[^>]*>\s*)*".join(re.escape(word) for word in words)
-    match = re.search(pattern, html)
-    return html.count("\n", 0, match.start()) + 1 if match else None
+class _HtmlLines:
+    """Finds the line of the HTML file where a line of the converted text starts.
+
+    :meth:`next` searches forward from the previous answer (entries come in document
+    order), so mapping every entry is one pass over the file; :meth:`find` searches
+    from the top. A line whose words cannot be found gets the nearest line known."""
+
+    def __init__(self, html: str, text: str):
+        self.html, self.lines = html, text.split("\n")
+        self.position, self.line = 0, 1  # the cursor of next(), and its line
+
+    def next(self, line: int) -> int:
+        match = self._search(line, self.position)
+        if match:
+            self.line += self.html.count("\n", self.position, match.start())
+            self.position = match.start()
+        return self.line
+
+    def find(self, line: int | None) -> int:
+        match = self._search(line, 0) if line else None
+        return self.html.count("\n", 0, match.start()) + 1 if match else self.line
+
+    def _search(self, line: int | None, start: int) -> re.Match | None:
+        wanted = self.lines[line - 1] if line and line <= len(self.lines) else ""
+        words = wanted.split()[:4]
+        if not words:
+            return None
+        # A word may be written with entities in the HTML (&amp; for &).
+        pattern = r"\s*(?:<[^>]*>\s*)*".join(
+            f"(?:{re.escape(word)}|{re.escape(escape(word, quote=False))})" for word in words
+        )
+        return re.compile(pattern).search(self.html, start)
 
 
 # ---- The daily-papers JSON -------------------------------------------------------------
 
 
 def parse_daily_papers(text: str, source: str) -> Listing:
-    """A listing from the daily-papers API's JSON array. Unknown fields are ignored."""
+    """A listing from the daily-papers API's JSON array. Unknown fields are ignored; the
+    fields read are checked for type and range, and their text is cleaned."""
+    text, removed = clean_text(text)
+    warnings = [ParseWarning(r.line, r.describe()) for r in removed]
     items = _array_items(text, source)
     if not items:
         raise InputError(source, 1, "no entries found: the JSON array is empty")
     entries = []
     listed_on: list[dt.date] = []
     for rank, (line, item) in enumerate(items, start=1):
-        entry, listed = _daily_paper(item, rank, line, source)
-        entries.append(entry)
-        if listed:
-            listed_on.append(listed)
+        reader = _ItemReader(item, rank, line, source)
+        entries.append(reader.entry())
+        warnings.extend(reader.warnings)
+        if reader.listed_on:
+            listed_on.append(reader.listed_on)
     date = max(listed_on) if listed_on else None
     return Listing(
-        name=Path(source).stem,
+        name=listing_name(Path(source).stem),
         source=source,
         layout="json",
         date_text=date.isoformat() if date else "",
@@ -151,74 +216,182 @@ def parse_daily_papers(text: str, source: str) -> Listing:
         year_source="explicit" if date else None,
         header=(),
         entries=tuple(entries),
+        warnings=tuple(warnings),
     )
 
 
-def _daily_paper(item: object, rank: int, line: int, source: str) -> tuple[Entry, dt.date | None]:
-    def fail(message: str):
-        raise InputError(source, line, f"item {rank}: {message}")
+class _ItemReader:
+    """Reads one item of the array into an :class:`Entry`, checking every field it uses:
+    a value of the wrong type or out of range is an error naming the field."""
 
-    if not isinstance(item, dict):
-        fail("expected an object")
-    paper = item.get("paper")
-    if not isinstance(paper, dict):
-        fail("has no 'paper' object")
-    title = paper.get("title") or item.get("title")
-    if not isinstance(title, str) or not title.strip():
-        fail("has no paper title")
-    summary = paper.get("summary") or item.get("summary")
-    if not isinstance(summary, str) or not summary.strip():
-        fail(f"the paper {title.strip()!r} has no summary")
+    def __init__(self, item: object, rank: int, line: int, source: str):
+        self.rank, self.line, self.source = rank, line, source
+        self.warnings: list[ParseWarning] = []
+        if not isinstance(item, dict):
+            self.fail("expected an object")
+        self.item = item
+        paper = item.get("paper")
+        if not isinstance(paper, dict):
+            self.fail("has no 'paper' object")
+        self.paper = paper
+        self.listed_on = self.date(item.get("publishedAt"), "publishedAt")
 
-    def field(name: str):
-        # Some clients put these on the item rather than on the paper: accept both.
-        value = paper.get(name)
-        return value if value not in (None, "") else item.get(name)
+    def fail(self, message: str):
+        raise InputError(self.source, self.line, f"item {self.rank}: {message}")
 
-    authors = tuple(
-        " ".join(a["name"].split())
-        for a in paper.get("authors") or []
-        if isinstance(a, dict) and isinstance(a.get("name"), str) and a["name"].strip()
-    )
-    arxiv_id = paper.get("id")
-    keywords = field("ai_keywords") or []
-    published = _date(paper.get("publishedAt"), source, line, rank)
-    entry = Entry(
-        rank=rank,
-        line=line,
-        title=" ".join(title.split()),
-        abstract=" ".join(summary.split()),
-        authors_count=len(authors) if authors else None,
-        published=published,
-        published_text=published.isoformat() if published else None,
-        upvotes=_int(paper.get("upvotes")),
-        arxiv_id=arxiv_id if isinstance(arxiv_id, str) and _ARXIV_ID.match(arxiv_id) else None,
-        authors=authors,
-        github_repo=_text(field("githubRepo")),
-        github_stars=_int(field("githubStars")),
-        project_page=_text(field("projectPage")),
-        ai_summary=_text(field("ai_summary")),
-        ai_keywords=tuple(k.strip() for k in keywords if isinstance(k, str) and k.strip()),
-    )
-    return entry, _date(item.get("publishedAt"), source, line, rank)
+    def entry(self) -> Entry:
+        title = self.text("title")
+        if not title:
+            self.fail("has no paper title")
+        summary = self.text("summary")
+        if not summary:
+            self.fail(f"the paper {title!r} has no summary")
+        authors = self.authors()
+        published = self.date(self.paper.get("publishedAt"), "paper.publishedAt")
+        arxiv_id = self.text("id", on_item=False)
+        return Entry(
+            rank=self.rank,
+            line=self.line,
+            title=title,
+            abstract=summary,
+            authors_count=len(authors) if authors else None,
+            published=published,
+            published_text=published.isoformat() if published else None,
+            upvotes=self.count("upvotes", on_item=False),
+            arxiv_id=arxiv_id if arxiv_id and _ARXIV_ID.match(arxiv_id) else None,
+            authors=authors,
+            github_repo=self.text("githubRepo"),
+            github_stars=self.count("githubStars"),
+            project_page=self.text("projectPage"),
+            ai_summary=self.text("ai_summary"),
+            ai_keywords=self.keywords(),
+        )
+
+    def value(self, name: str, on_item: bool = True) -> tuple[str, object]:
+        """The field and where it was found; some clients put fields on the item rather
+        than on the paper: both are accepted."""
+        value = self.paper.get(name)
+        if value not in (None, "") or not on_item:
+            return f"paper.{name}", value
+        return name, self.item.get(name)
+
+    def text(self, name: str, on_item: bool = True) -> str | None:
+        field, value = self.value(name, on_item)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            self.fail(f"{field} must be a string, not {_json_type(value)}")
+        return self.clean(value, field) or None
+
+    def count(self, name: str, on_item: bool = True) -> int | None:
+        field, value = self.value(name, on_item)
+        if value is None:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool):
+            self.fail(f"{field} must be a whole number, not {_json_type(value)}")
+        if not 0 <= value <= MAX_COUNT:
+            shown = value if abs(value) < 10**30 else f"a number of {len(str(abs(value)))} digits"
+            self.fail(f"{field} {shown} is out of range")
+        return value
+
+    def authors(self) -> tuple[str, ...]:
+        authors = self.paper.get("authors")
+        if authors is None:
+            return ()
+        if not isinstance(authors, list):
+            self.fail(f"paper.authors must be a list, not {_json_type(authors)}")
+        names = []
+        for position, author in enumerate(authors, start=1):
+            field = f"paper.authors[{position}]"
+            if not isinstance(author, dict) or not isinstance(author.get("name"), str):
+                self.fail(f"{field} must be an object with a string 'name'")
+            name = self.clean(author["name"], field)
+            if name:
+                names.append(name)
+        return tuple(names)
+
+    def keywords(self) -> tuple[str, ...]:
+        field, keywords = self.value("ai_keywords")
+        if keywords is None:
+            return ()
+        if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
+            self.fail(f"{field} must be a list of strings")
+        cleaned = (self.clean(k, field) for k in keywords)
+        return tuple(k for k in cleaned if k)
+
+    def clean(self, value: str, field: str) -> str:
+        """One line of text: unsafe characters out (reported), whitespace collapsed."""
+        value, removed = clean_text(value)
+        if removed:
+            count = sum(len(r.characters) for r in removed)
+            what = "character" if count == 1 else "characters"
+            self.warnings.append(
+                ParseWarning(
+                    self.line,
+                    f"item {self.rank}: {field}: removed {count} control or invalid {what}",
+                )
+            )
+        return " ".join(value.split())
+
+    def date(self, value: object, field: str) -> dt.date | None:
+        if value in (None, ""):
+            return None
+        if not isinstance(value, str):
+            self.fail(f"{field} must be a date string, not {_json_type(value)}")
+        try:
+            return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+        except ValueError:
+            self.fail(f"unparseable date {value[:40]!r}")
+
+
+def _json_type(value: object) -> str:
+    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string"}
+    names |= {list: "a list", dict: "an object"}
+    return names.get(type(value), type(value).__name__)
+
+
+# Deeper than this, a daily-papers file is not what the API returns (it nests 4 levels).
+MAX_JSON_DEPTH = 64
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _check_depth(text: str, source: str) -> None:
+    """Refuse deep nesting before the (recursive) JSON decoder meets it, naming the line."""
+    depth, line, counted = 0, 1, 0
+    for match in _JSON_TOKEN.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                line += text.count("\n", counted, match.start())
+                raise InputError(
+                    source, line, f"JSON nested more than {MAX_JSON_DEPTH} levels deep"
+                )
+        elif token in "]}":
+            depth -= 1
 
 
 def _array_items(text: str, source: str) -> list[tuple[int, object]]:
     """The items of a JSON array, each with the line it starts on."""
     text = text.lstrip("\ufeff")
-    decoder = json.JSONDecoder()
+    _check_depth(text, source)
+    # strict=False: a raw tab or newline inside a string is text, not an error.
+    decoder = json.JSONDecoder(strict=False)
     try:
-        json.loads(text)
+        decoder.decode(text)
     except json.JSONDecodeError as error:
         raise InputError(source, error.lineno, f"invalid JSON: {error.msg}") from None
     index = _skip_space(text, 0)
     if not text.startswith("[", index):
         raise InputError(source, 1, "expected a JSON array of daily papers")
     items = []
+    line, counted = 1, 0  # newlines are counted once, forward: linear in the file
     index = _skip_space(text, index + 1)
     while not text.startswith("]", index):
         value, end = decoder.raw_decode(text, index)
-        items.append((text.count("\n", 0, index) + 1, value))
+        line += text.count("\n", counted, index)
+        counted = index
+        items.append((line, value))
         index = _skip_space(text, end)
         if text.startswith(",", index):
             index = _skip_space(text, index + 1)
@@ -229,20 +402,3 @@ def _skip_space(text: str, index: int) -> int:
     while index < len(text) and text[index] in " \t\r\n":
         index += 1
     return index
-
-
-def _date(value: object, source: str, line: int, rank: int) -> dt.date | None:
-    if value in (None, ""):
-        return None
-    try:
-        return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")).date()
-    except ValueError:
-        raise InputError(source, line, f"item {rank}: unparseable date {value!r}") from None
-
-
-def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _text(value: object) -> str | None:
-    return value.strip() if isinstance(value, str) and value.strip() else None

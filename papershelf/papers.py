@@ -12,8 +12,9 @@ are snapshots and counts only grow): the highest is kept.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from .errors import InputError
 from .links import Link, extract_links
 from .parse import Entry, Listing
 from .text import normalise_title, short_name, slugify
@@ -63,9 +64,11 @@ class MergeWarning:
 
 def merge_listings(listings: list[Listing]) -> tuple[list[Paper], list[MergeWarning]]:
     """Distinct papers sorted by slug, and the disagreements found on the way."""
+    listings = sorted(listings, key=lambda item: (item.name, item.source))
+    _check_distinct_names(listings)
     ordered = [
         (listing, entry, normalise_title(entry.title))
-        for listing in sorted(listings, key=lambda item: item.name)
+        for listing in listings
         for entry in listing.entries
     ]
     id_of_title: dict[str, str] = {}
@@ -83,12 +86,58 @@ def merge_listings(listings: list[Listing]) -> tuple[list[Paper], list[MergeWarn
         papers.append(paper)
         warnings.extend(paper_warnings)
 
-    by_slug: dict[str, Paper] = {}
+    papers = _distinct_slugs(papers, warnings)
+    return sorted(papers, key=lambda paper: paper.slug), warnings
+
+
+def _check_distinct_names(listings: list[Listing]) -> None:
+    """Two files whose names map to one listing id (``day.txt`` and ``day.html``,
+    ``A_b.txt`` and ``a-b.txt``) would share its page and rows."""
+    for first, second in zip(listings, listings[1:], strict=False):
+        if first.name == second.name:
+            raise InputError(
+                second.source,
+                1,
+                f"this listing's id {second.name!r} is also that of {first.source}; "
+                "rename one of the two files",
+            )
+
+
+def _distinct_slugs(papers: list[Paper], warnings: list[MergeWarning]) -> list[Paper]:
+    """Papers that share a title but not an arXiv id (two items of a JSON listing) get
+    their id in the slug, so that each keeps a page of its own."""
+    by_slug: dict[str, list[Paper]] = {}
     for paper in papers:
-        if paper.slug in by_slug:  # only if two 8-hex-digit hashes collide
-            raise ValueError(f"two papers share the slug {paper.slug!r}")
-        by_slug[paper.slug] = paper
-    return [by_slug[slug] for slug in sorted(by_slug)], warnings
+        by_slug.setdefault(paper.slug, []).append(paper)
+    distinct = []
+    for slug, sharing in by_slug.items():
+        if len(sharing) > 1:
+            if sum(not paper.arxiv_id for paper in sharing) > 1:  # a hash collision
+                first, other = sharing[0].appearances[0], sharing[1].appearances[0]
+                raise InputError(
+                    other.source,
+                    other.line,
+                    f"two papers share the slug {slug!r}: this one and {first.source}:{first.line}",
+                )
+            for paper in sharing:
+                place = paper.appearances[0]
+                warnings.append(
+                    MergeWarning(
+                        place.source,
+                        place.line,
+                        f"{len(sharing)} papers with different arXiv ids share the title "
+                        f"{paper.title!r}; each slug gets its arXiv id",
+                    )
+                )
+            sharing = [_with_id_in_slug(paper) for paper in sharing]
+        distinct.extend(sharing)
+    return distinct
+
+
+def _with_id_in_slug(paper: Paper) -> Paper:
+    if not paper.arxiv_id:
+        return paper
+    return replace(paper, slug=f"{paper.slug}-{slugify(paper.arxiv_id)}")
 
 
 def _merge_group(keyed: list[tuple[Listing, Entry, str]]) -> tuple[Paper, list]:

@@ -24,9 +24,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import InputError
+from .text import clean_text, listing_name
 
 # A title longer than this is taken for an abstract that lost its title.
 MAX_TITLE_LENGTH = 300
+# SQLite's largest integer: a count above it cannot be stored.
+MAX_COUNT = 2**63 - 1
+# The page chrome Hugging Face puts above a listing's date (compared case-folded).
+BOILERPLATE = frozenset(
+    {
+        "new",
+        "get trending papers in your email inbox!",
+        "subscribe",
+        "daily papers",
+        "byak and the research community",
+        "trending papers",
+        "papers",
+    }
+)
+# In a header, a paragraph this long after another paragraph reads as an abstract.
+_ABSTRACT_LIKE = 40
 
 _MONTHS = {
     name: number
@@ -124,10 +141,12 @@ class _Token:
 
 def parse_listing(text: str, source: str, year: int | None = None) -> Listing:
     """Parse the text of one listing. ``year`` is the year of dates that show none."""
+    text, removed = clean_text(text)
     lines = _clean_lines(text)
     header_end = _find_header_end(lines, source)
     date_line = header_end + 1
     listing_date = _parse_date(lines[header_end], source, date_line)
+    _check_header(lines, header_end, source)
     tokens = _tokenize(lines, header_end + 1, source)
     raw_entries = _group_entries(tokens, source)
     if not raw_entries:
@@ -143,7 +162,7 @@ def parse_listing(text: str, source: str, year: int | None = None) -> Listing:
     else:
         listing_year, year_source = None, None
 
-    warnings: list[ParseWarning] = []
+    warnings = [ParseWarning(r.line, r.describe()) for r in removed]
     entries = []
     for rank, (title_tok, abstract_tok, authors, date) in enumerate(raw_entries, start=1):
         published = None
@@ -181,7 +200,7 @@ def parse_listing(text: str, source: str, year: int | None = None) -> Listing:
         listing_dt = _make_date(listing_year, listing_date, source, date_line)
     rich = any(t.kind != "text" for t in tokens)
     return Listing(
-        name=Path(source).stem,
+        name=listing_name(Path(source).stem),
         source=source,
         layout="rich" if rich else "simple",
         date_text=listing_date.text,
@@ -195,8 +214,9 @@ def parse_listing(text: str, source: str, year: int | None = None) -> Listing:
 
 
 def _clean_lines(text: str) -> list[str]:
-    # splitlines() takes CRLF, CR and LF alike; a BOM and trailing spaces are noise.
-    return [line.rstrip() for line in text.lstrip("\ufeff").splitlines()]
+    # Line breaks are "\n" alone by now (clean_text), so line numbers are an editor's;
+    # a BOM and trailing spaces are noise.
+    return [line.rstrip() for line in text.lstrip("\ufeff").split("\n")]
 
 
 def _find_header_end(lines: list[str], source: str) -> int:
@@ -204,11 +224,45 @@ def _find_header_end(lines: list[str], source: str) -> int:
         match = _DATE.match(line.strip())
         if match and not match["year"] and not match["upvotes"]:
             return index
+    first = _first_entry_line(lines, len(lines), source)
     raise InputError(
         source,
-        1,
-        "no listing date found: the page header must end with a date line such as 'Mar 14'",
+        first or 1,
+        "no listing date found: the page header must end with the listing's date on a line "
+        "of its own, such as 'Mar 14', before the first entry",
     )
+
+
+def _check_header(lines: list[str], header_end: int, source: str) -> None:
+    """The header is page chrome only: an entry above the listing's date means the date
+    line is missing or altered, and the entries above it would be lost in the header."""
+    first = _first_entry_line(lines, header_end, source)
+    if first is not None:
+        raise InputError(
+            source,
+            first,
+            f"an entry comes before the listing's date line (line {header_end + 1}: "
+            f"{lines[header_end].strip()!r}); the page header must end with the listing's "
+            "own date, such as 'Mar 14', on a line of its own: is it missing or altered?",
+        )
+
+
+def _first_entry_line(lines: list[str], end: int, source: str) -> int | None:
+    """The line of the first entry-shaped block in ``lines[:end]``: a paragraph followed
+    by an abstract-like one, a paragraph too long for a title, or metadata lines."""
+    before: list[_Token | None] = [None, None]  # the last two paragraphs; None: chrome
+    for token in _tokenize(lines[:end], 0, source):
+        if token.kind != "text":  # an entry's metadata: name its title
+            return (before[-2] or before[-1] or token).line
+        if token.text.casefold() in BOILERPLATE:
+            before.append(None)
+            continue
+        if before[-1] is not None and len(token.text) >= _ABSTRACT_LIKE:
+            return before[-1].line
+        if len(token.text) > MAX_TITLE_LENGTH:
+            return token.line
+        before.append(token)
+    return None
 
 
 def _parse_date(text: str, source: str, line: int) -> _Date:
@@ -220,12 +274,22 @@ def _parse_date(text: str, source: str, line: int) -> _Date:
         month=_MONTHS[match["month"].lower()],
         day=int(match["day"]),
         year=int(match["year"]) if match["year"] else None,
-        upvotes=int(match["upvotes"]) if match["upvotes"] else None,
+        upvotes=_count(match["upvotes"], "upvote count", source, line),
         text=text,
     )
     # Check the day now, whatever the year turns out to be (Feb 29 is checked later).
     _make_date(date.year or 2000, date, source, line)
     return date
+
+
+def _count(digits: str | None, what: str, source: str | None, line: int) -> int | None:
+    """A count shown in a listing, checked against what the database can store."""
+    if digits is None:
+        return None
+    if len(digits) > len(str(MAX_COUNT)) or int(digits) > MAX_COUNT:
+        shown = digits if len(digits) <= 30 else f"{digits[:12]}… ({len(digits)} digits)"
+        raise InputError(source, line, f"{what} {shown} is out of range")
+    return int(digits)
 
 
 def _make_date(year: int, date: _Date, source: str, line: int) -> dt.date:
@@ -250,7 +314,8 @@ def _tokenize(lines: list[str], start: int, source: str) -> list[_Token]:
             flush()
         elif match := _AUTHORS.match(line):
             flush()
-            tokens.append(_Token("authors", number, line, int(match["count"])))
+            count = _count(match["count"], "author count", source, number)
+            tokens.append(_Token("authors", number, line, count))
         elif _DOT.match(line):
             flush()
             tokens.append(_Token("dot", number, line))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from dataclasses import dataclass
 
 SLUG_MAX_LENGTH = 80
 _NON_WORD = re.compile(r"[\W_]+")
@@ -81,3 +82,88 @@ def short_name(title: str) -> str | None:
 
 def _looks_coined(word: str) -> bool:
     return any(c.isdigit() for c in word) or sum(c.isupper() for c in word) >= 2
+
+
+# ---- Normalising untrusted text at ingest --------------------------------------------------
+
+# Characters that end a line for other programs (and for str.splitlines) but not for an
+# editor: each becomes a space, so that line numbers match what an editor shows and a
+# title is never split in two.
+_LINE_LIKE = "\x0b\x0c\x1c\x1d\x1e\x1f\x85\u2028\u2029"
+# Control characters other than tab and newline, non-characters and lone surrogates:
+# invisible, invalid in YAML and XML, or able to move a terminal's cursor.
+_UNSAFE = re.compile(
+    "["
+    + re.escape(_LINE_LIKE)
+    + "\x00-\x08\x0e-\x1b\x7f-\x9f"
+    + "\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
+    + "".join(
+        f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(1, 17)
+    )
+    + "]"
+)
+_SURROGATES = range(0xD800, 0xE000)
+
+
+@dataclass(frozen=True)
+class Removed:
+    """What :func:`clean_text` changed on one line of its input."""
+
+    line: int  # 1-based
+    characters: tuple[str, ...]
+
+    def describe(self) -> str:
+        names = sorted({_describe(c) for c in self.characters})
+        count = len(self.characters)
+        what = "character" if count == 1 else "characters"
+        return f"removed {count} control or invalid {what} ({', '.join(names)})"
+
+
+def clean_text(text: str, first_line: int = 1) -> tuple[str, list[Removed]]:
+    """Untrusted text with line breaks made ``\\n`` and unsafe characters taken out.
+
+    ``\\r\\n`` and ``\\r`` become ``\\n``; characters that other programs read as line
+    breaks become spaces; other control characters (all but tab and newline) and
+    non-characters are removed; a lone surrogate becomes U+FFFD. Returns the text and,
+    per line (counted from ``first_line``), what was changed, so callers can warn.
+    """
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not _UNSAFE.search(text):
+        return text, []
+    removed: dict[int, list[str]] = {}
+    line, counted = first_line, 0
+
+    def replace(match: re.Match) -> str:
+        nonlocal line, counted
+        line += text.count("\n", counted, match.start())
+        counted = match.start()
+        character = match.group()
+        removed.setdefault(line, []).append(character)
+        if character in _LINE_LIKE:
+            return " "
+        return "\ufffd" if ord(character) in _SURROGATES else ""
+
+    cleaned = _UNSAFE.sub(replace, text)
+    return cleaned, [Removed(number, tuple(chars)) for number, chars in removed.items()]
+
+
+def _describe(character: str) -> str:
+    name = unicodedata.name(character, "")
+    code = f"U+{ord(character):04X}"
+    return f"{code} {name}" if name else code
+
+
+# Names MkDocs or the site's own pages use beside the listing pages.
+_RESERVED_NAMES = frozenset({"index", "readme"})
+
+
+def listing_name(stem: str) -> str:
+    """A listing file's id, used in URLs and file names: its stem in lowercase ASCII
+    letters, digits and hyphens (``000_01ff…`` -> ``000-01ff…``). A name the site
+    reserves gets ``-listing`` appended; a stem with nothing left, a short hash."""
+    ascii_form = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    name = _SLUG_JUNK.sub("-", ascii_form.lower()).strip("-")[:SLUG_MAX_LENGTH].strip("-")
+    if not name:
+        return f"listing-{hashlib.sha1(stem.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+    return f"{name}-listing" if name in _RESERVED_NAMES else name

@@ -115,7 +115,7 @@ def test_text_html_and_json_of_the_same_papers_are_one_set_of_papers():
     assert warnings == []
     assert len(papers) == 5  # 4 shared by text and HTML, of which 2 in the JSON, + 1 new
     rewards = next(p for p in papers if p.title.startswith("Free Process Rewards"))
-    assert [a.listing for a in rewards.appearances] == ["daily", "daily_papers", "rich"]
+    assert [a.listing for a in rewards.appearances] == ["daily", "daily-papers", "rich"]
     assert rewards.arxiv_id == "2412.01981"
     assert rewards.upvotes == 7  # the highest count any listing shows
     assert rewards.authors_count == 9 and len(rewards.authors) == 9
@@ -147,7 +147,7 @@ def test_database_and_pages_from_a_mix_of_formats(tmp_path):
     assert (result.listings, result.papers, result.warnings) == (4, 7, [])
     db = sqlite_utils.Database(tmp_path / "papers.db")
     layouts = {r["name"]: r["layout"] for r in db["listings"].rows}
-    assert layouts == {"daily": "html", "daily_papers": "json", "rich": "rich", "simple": "simple"}
+    assert layouts == {"daily": "html", "daily-papers": "json", "rich": "rich", "simple": "simple"}
     rewards = db["papers"].get("free-process-rewards-without-process-labels")
     assert (rewards["arxiv_id"], rewards["github_stars"], rewards["listing_count"]) == (
         "2412.01981",

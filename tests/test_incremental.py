@@ -37,7 +37,7 @@ def test_adding_a_listing_rebuilds_only_what_changed(tmp_path):
     incremental = tmp_path / "incremental"
     first = build_site_into(db, incremental, tmp_path / "cache")
     assert not first.incremental
-    untouched = incremental / "site" / "listings" / "000_01ff736d1a2e613b" / "index.html"
+    untouched = incremental / "site" / "listings" / "000-01ff736d1a2e613b" / "index.html"
     inode = untouched.stat().st_ino
 
     (listings / "005_new.txt").write_text(NEW_LISTING, encoding="utf-8")
@@ -47,7 +47,7 @@ def test_adding_a_listing_rebuilds_only_what_changed(tmp_path):
     written = set(second.render.written)
     assert f"papers/{NEW_SLUG}.md" in written
     assert {"listings/005_new.md", "listings/index.md", "papers/index.md", "index.md"} <= written
-    assert "listings/000_01ff736d1a2e613b.md" not in written
+    assert "listings/000-01ff736d1a2e613b.md" not in written
     assert len([w for w in written if w.startswith("papers/")]) < 0.5 * 290
     assert (incremental / "site" / "papers" / NEW_SLUG / "index.html").exists()
     # MkDocs did not rewrite the pages whose Markdown did not change

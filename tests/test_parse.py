@@ -194,8 +194,8 @@ def test_no_entries_is_an_error():
 
 def test_missing_listing_date_is_an_error():
     assert _error("Just some text\n\nMore text\n") == (
-        "bad.txt:1: no listing date found: the page header must end with a date line such as "
-        "'Mar 14'"
+        "bad.txt:1: no listing date found: the page header must end with the listing's date "
+        "on a line of its own, such as 'Mar 14', before the first entry"
     )
 
 
