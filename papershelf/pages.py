@@ -15,6 +15,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import shutil
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -67,8 +68,23 @@ def front_matter(title: str, description: str = "") -> str:
     meta = {"title": escape(title)}
     if description:
         meta["description"] = escape(description[:200])
-    lines = "".join(f"{k}: {json.dumps(v, ensure_ascii=False)}\n" for k, v in meta.items())
+    lines = "".join(f"{k}: {_yaml_string(v)}\n" for k, v in meta.items())
     return f"---\n{lines}---\n\n"
+
+
+# What YAML refuses raw (DEL, C1 controls, surrogates, non-characters) or reads as a line
+# break (NEL, U+2028, U+2029). Refused, MkDocs would silently read the whole front matter
+# as Markdown.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_NOT_YAML_TEXT = re.compile("[\x7f-\x9f\u2028\u2029\ufffe\uffff]")
+
+
+def _yaml_string(value: str) -> str:
+    """A YAML double-quoted scalar that reads back as ``value``, whatever it holds: JSON
+    (which YAML reads) with the characters YAML cannot take raw escaped."""
+    # YAML has no escape for a lone surrogate: it becomes U+FFFD, as at ingest.
+    quoted = json.dumps(_SURROGATE.sub("\ufffd", value), ensure_ascii=False)
+    return _NOT_YAML_TEXT.sub(lambda match: f"\\u{ord(match.group()):04x}", quoted)
 
 
 def format_date(iso: str | None, inferred: bool = False) -> str:

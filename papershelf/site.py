@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import yaml
+from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 
 from .analysis import NotebookError
@@ -244,6 +245,7 @@ def _build_share(
         config_file=config_file, docs_dir=docs_dir, site_dir=site, strict=True, **overrides
     )
     config.plugins["papershelf/share"] = _Share(pages, statics)
+    config.plugins["papershelf/front-matter"] = _FrontMatterRead()
     logger = logging.getLogger("mkdocs")
     logger.setLevel(logging.WARNING)
     collected = _Collected()
@@ -256,6 +258,17 @@ def _build_share(
         raise SiteError(f"mkdocs build failed: {error}{details}") from None
     finally:
         logger.removeHandler(collected)
+
+
+class _FrontMatterRead(BasePlugin):
+    """Fails the build when a page's front matter was not read. MkDocs keeps front
+    matter it cannot parse as Markdown, without a word: the page would show it, and
+    Markdown extensions would read it as markup."""
+
+    def on_page_markdown(self, markdown, page, config, files):
+        if "title" not in page.meta:
+            raise PluginError(f"{page.file.src_uri}: its front matter could not be read")
+        return markdown
 
 
 class _Share(BasePlugin):

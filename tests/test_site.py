@@ -5,6 +5,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import pytest
 import sqlite_utils
 
 from papershelf.database import data_tables
@@ -83,7 +84,7 @@ def test_paper_page_content(real_db, real_site):
     assert 'href="../../topics/parameter-efficient-fine-tuning/"' in html
     assert "“LongLoRA” in the title" in html
     # listings with rank, related papers, elsewhere links
-    assert 'href="../../listings/002_dc612afc06a47ab7/"' in html
+    assert 'href="../../listings/002-dc612afc06a47ab7/"' in html
     for row in db["related_papers"].rows_where("paper = ?", [slug]):
         assert f'href="../{row["related_paper"]}/"' in html
     assert "https://huggingface.co/papers?q=LongLoRA" in html
@@ -132,11 +133,11 @@ def test_topic_page_lists_papers_newest_first_with_chart_and_related_topics(real
 def test_listing_page_keeps_listing_order(real_db, real_site):
     root, _ = real_site
     db = sqlite_utils.Database(real_db)
-    html = page(root / "site", "listings/004_f398639f93e6417c")
+    html = page(root / "site", "listings/004-f398639f93e6417c")
     slugs = [
         r["paper"]
         for r in db["paper_listings"].rows_where(
-            "listing = ?", ["004_f398639f93e6417c"], order_by="rank"
+            "listing = ?", ["004-f398639f93e6417c"], order_by="rank"
         )
     ]
     positions = [html.index(f'href="../../papers/{s}/"') for s in slugs]
@@ -289,3 +290,30 @@ def test_large_sites_drop_the_single_file_search_index(tmp_path):
     build_site(tmp_path / "papers.db", tmp_path / "site", tmp_path / "docs", config, METADATA)
     assert not (tmp_path / "site" / "search" / "search_index.json").exists()
     assert (tmp_path / "site" / "pagefind" / "pagefind-ui.js").exists()
+
+
+HOSTILE_TITLE = (
+    'DEL\x7f C1\x85\x9b non\ufffe\uffff {: onerror="alert(1)" } [x](javascript:alert(2))'
+)
+
+
+def test_front_matter_of_any_text_is_read_back_by_mkdocs():
+    from mkdocs.utils.meta import get_data
+
+    from papershelf.pages import escape, front_matter
+
+    markdown, meta = get_data(front_matter(HOSTILE_TITLE, HOSTILE_TITLE) + "# Page\n")
+    assert meta == {"title": escape(HOSTILE_TITLE), "description": escape(HOSTILE_TITLE)}
+    assert markdown == "# Page\n"
+
+
+def test_a_page_whose_front_matter_cannot_be_read_fails_the_build(tmp_path):
+    from papershelf.site import SiteError, _build_share
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "index.md").write_text('---\ntitle: "a\x7f"\n---\n\n# Page\n', encoding="utf-8")
+    config = tmp_path / "mkdocs.yml"
+    config.write_text("site_name: t\n", encoding="utf-8")
+    with pytest.raises(SiteError, match="index.md: its front matter could not be read"):
+        _build_share(str(config), str(docs), {}, str(tmp_path / "site"), {"index.md"}, True)
