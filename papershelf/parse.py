@@ -151,6 +151,7 @@ def parse_listing(text: str, source: str, year: int | None = None) -> Listing:
     raw_entries = _group_entries(tokens, source)
     if not raw_entries:
         raise InputError(source, date_line, "no entries found after the listing date")
+    _check_no_chrome_in_entries(raw_entries, source)
 
     explicit_years = [d.year for *_, d in raw_entries if d is not None and d.year is not None]
     if year is not None:
@@ -245,6 +246,20 @@ def _check_header(lines: list[str], header_end: int, source: str) -> None:
             f"{lines[header_end].strip()!r}); the page header must end with the listing's "
             "own date, such as 'Mar 14', on a line of its own: is it missing or altered?",
         )
+
+
+def _check_no_chrome_in_entries(raw_entries: list[tuple], source: str) -> None:
+    """Page chrome after the listing's date means the date line is repeated above the
+    real one: read on, the chrome would become papers."""
+    for title, abstract, *_ in raw_entries:
+        for token in (title, abstract):
+            if token.text.casefold() in BOILERPLATE:
+                raise InputError(
+                    source,
+                    token.line,
+                    f"{token.text!r} is page chrome, not part of an entry: is the listing's "
+                    "date line repeated above the page header?",
+                )
 
 
 def _first_entry_line(lines: list[str], end: int, source: str) -> int | None:

@@ -228,3 +228,8 @@ def test_a_listing_called_index_does_not_replace_the_listings_index(tmp_path):
     assert result.exit_code == 0, result.output
     names = [r["name"] for r in sqlite_utils.Database(tmp_path / "p.db")["listings"].rows]
     assert names == ["index-listing"]
+
+
+def test_a_date_line_repeated_above_the_header_is_an_error_not_extra_papers():
+    text = RICH.replace("new\n", "new\n\nNov 25\n", 1)
+    assert _error(text).startswith("x.txt:5: 'Get trending papers in your email inbox!' is page")
