@@ -371,6 +371,16 @@ def _check_depth(text: str, source: str) -> None:
             depth -= 1
 
 
+_STRING_OR_LONG_NUMBER = re.compile(r'"(?:[^"\\]|\\.)*"|\d{1000,}')
+
+
+def _long_number_line(text: str) -> int:
+    for match in _STRING_OR_LONG_NUMBER.finditer(text):
+        if not match.group().startswith('"'):
+            return text.count("\n", 0, match.start()) + 1
+    return 1
+
+
 def _array_items(text: str, source: str) -> list[tuple[int, object]]:
     """The items of a JSON array, each with the line it starts on."""
     text = text.lstrip("\ufeff")
@@ -381,6 +391,8 @@ def _array_items(text: str, source: str) -> list[tuple[int, object]]:
         decoder.decode(text)
     except json.JSONDecodeError as error:
         raise InputError(source, error.lineno, f"invalid JSON: {error.msg}") from None
+    except ValueError:  # a number longer than Python converts (sys.get_int_max_str_digits)
+        raise InputError(source, _long_number_line(text), "a number is too long") from None
     index = _skip_space(text, 0)
     if not text.startswith("[", index):
         raise InputError(source, 1, "expected a JSON array of daily papers")

@@ -233,3 +233,12 @@ def test_a_listing_called_index_does_not_replace_the_listings_index(tmp_path):
 def test_a_date_line_repeated_above_the_header_is_an_error_not_extra_papers():
     text = RICH.replace("new\n", "new\n\nNov 25\n", 1)
     assert _error(text).startswith("x.txt:5: 'Get trending papers in your email inbox!' is page")
+
+
+def test_a_json_number_too_long_to_convert_is_an_error_with_its_line():
+    text = DAILY.replace('"upvotes": 7', '"upvotes": ' + "9" * 5000, 1)
+    assert '"upvotes": 999' in text
+    with pytest.raises(InputError) as info:
+        parse_daily_papers(text, "x.json")
+    line = text[: text.index("9" * 5000)].count("\n") + 1
+    assert str(info.value) == f"x.json:{line}: a number is too long"
