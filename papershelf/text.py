@@ -116,7 +116,7 @@ class Removed:
         names = sorted({_describe(c) for c in self.characters})
         count = len(self.characters)
         what = "character" if count == 1 else "characters"
-        return f"removed {count} control or invalid {what} ({', '.join(names)})"
+        return f"replaced or removed {count} control or invalid {what} ({', '.join(names)})"
 
 
 def clean_text(text: str, first_line: int = 1) -> tuple[str, list[Removed]]:

@@ -38,7 +38,7 @@ def test_control_and_non_characters_are_removed_and_reported(character):
     title = listing.entries[0].title
     assert character not in title and title.startswith("Attention")
     assert [(w.line, w.message.split(" (")[0]) for w in listing.warnings] == [
-        (13, "removed 1 control or invalid character")
+        (13, "replaced or removed 1 control or invalid character")
     ]
 
 
