@@ -328,7 +328,8 @@ class _ItemReader:
             self.warnings.append(
                 ParseWarning(
                     self.line,
-                    f"item {self.rank}: {field}: replaced or removed {count} control or invalid {what}",
+                    f"item {self.rank}: {field}: replaced or removed {count} control or "
+                    f"invalid {what}",
                 )
             )
         return " ".join(value.split())
