@@ -46,7 +46,7 @@ def test_adding_a_listing_rebuilds_only_what_changed(tmp_path):
     assert second.incremental
     written = set(second.render.written)
     assert f"papers/{NEW_SLUG}.md" in written
-    assert {"listings/005_new.md", "listings/index.md", "papers/index.md", "index.md"} <= written
+    assert {"listings/005-new.md", "listings/index.md", "papers/index.md", "index.md"} <= written
     assert "listings/000-01ff736d1a2e613b.md" not in written
     assert len([w for w in written if w.startswith("papers/")]) < 0.5 * 290
     assert (incremental / "site" / "papers" / NEW_SLUG / "index.html").exists()
