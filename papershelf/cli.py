@@ -331,3 +331,82 @@ def serve(db_path: Path, metadata: str, port: int, host: str):
     command += ["--metadata", metadata, "--host", host, "--port", str(port)]
     click.echo(f"Datasette on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
     sys.exit(subprocess.call(command))
+
+
+DEFAULT_LABELS = "content/topic-labels.yml"
+
+
+@cli.group(invoke_without_command=True)
+@click.pass_context
+def topics(ctx: click.Context) -> None:
+    """Measure topic memberships against labels, and propose topics (alone: 'topics check')."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(topics_check)
+
+
+@topics.command(name="check")
+@db_option
+@click.option(
+    "--labels",
+    "labels_path",
+    default=DEFAULT_LABELS,
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The labelled papers (YAML); without it, only the figures that need no labels.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def topics_check(db_path: Path, labels_path: Path, as_json: bool):
+    """Print precision, recall, topics per paper, papers with no topic, rules and near-misses."""
+    import dataclasses
+    import json
+
+    from .curation import CurationError, format_report, measure
+
+    try:
+        report, warnings = measure(db_path, labels_path)
+    except (CurationError, InputError) as error:
+        raise click.ClickException(str(error)) from None
+    for warning in warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    if as_json:
+        figures = dataclasses.asdict(report) | {"no_topic_share": report.no_topic_share}
+        click.echo(json.dumps(figures, indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_report(report), nl=False)
+
+
+@topics.command(name="suggest")
+@db_option
+@click.option(
+    "--topics",
+    "topics_path",
+    default=DEFAULT_TOPICS,
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The taxonomy; proposed slugs avoid its slugs.",
+)
+@click.option(
+    "--groups",
+    type=click.IntRange(min=1),
+    help="How many topics to propose (default: one per 5 weak papers, at most 8).",
+)
+@click.option(
+    "--min-score",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="A paper whose best topic scores below this is reached only weakly.",
+)
+def topics_suggest(db_path: Path, topics_path: Path, groups: int | None, min_score: float):
+    """Propose topics, as YAML entries, for the papers no topic reaches or reaches weakly."""
+    from .curation import CurationError, format_suggestion, suggest
+    from .topics import load_topics
+
+    try:
+        existing = {topic.slug for topic in load_topics(topics_path)}
+        suggestion = suggest(db_path, existing, groups, min_score)
+    except (CurationError, InputError) as error:
+        raise click.ClickException(str(error)) from None
+    except FileNotFoundError as error:
+        raise click.ClickException(f"{error.filename}: no such file") from None
+    click.echo(format_suggestion(suggestion), nl=False)

@@ -1,0 +1,726 @@
+"""The curator's tools: measure topic memberships against labels, and propose new topics.
+
+``measure(db, labels)`` compares the database's topic memberships (``paper_topics``,
+``topic_scores``, ``topic_evidence``) with a labelled set (``content/topic-labels.yml``:
+``papers: [{slug, title, topics: [primary, ...], reason}]``) and returns a :class:`Report`;
+``format_report`` prints it as aligned tables. ``suggest_topics`` groups the papers that no
+topic reaches, or reaches weakly, with TF-IDF and NMF and writes ready-to-edit YAML entries
+in the schema of ``content/topics.yml``. Everything here only reads; nothing is written.
+
+Precision and recall are micro-averaged over memberships: precision is the share of the
+engine's memberships of labelled papers that the labels also give, recall the share of
+labelled memberships that the engine gives.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .errors import InputError, display_path
+
+
+class CurationError(Exception):
+    """The database cannot be measured (missing, or built without topic scores)."""
+
+
+@dataclass(frozen=True)
+class Label:
+    slug: str
+    topics: tuple[str, ...]  # primary first; may be empty (no topic fits)
+    line: int
+    set: str | None = None  # e.g. "development" or "held-out"
+
+
+@dataclass(frozen=True)
+class SetFigures:
+    """Micro precision and recall over the labelled papers of one set."""
+
+    name: str
+    papers: int
+    precision: float | None
+    recall: float | None
+
+
+@dataclass(frozen=True)
+class TopicFigures:
+    slug: str
+    name: str
+    support: int  # labelled papers the labels put in the topic
+    assigned: int  # labelled papers the engine puts in it
+    right: int  # both
+    precision: float | None  # None when nothing is assigned
+    recall: float | None  # None when nothing is labelled
+
+
+@dataclass(frozen=True)
+class RuleFigures:
+    rule: str
+    topic: str
+    papers: int  # papers where the rule is counted evidence for the topic
+    labelled: int  # labelled papers where it supports a membership
+    right: int  # of those, memberships the labels also give
+
+
+@dataclass(frozen=True)
+class Miss:
+    """A disagreement on a labelled paper: a near-miss or a wrong membership."""
+
+    paper: str
+    topic: str
+    score: float
+    reason: str  # why the engine decided so, in words
+    evidence: str  # the best evidence, in words ("" when there is none)
+
+
+@dataclass(frozen=True)
+class Report:
+    db: str
+    labels: str | None  # None when there is no labels file
+    papers: int  # all papers of the database
+    labelled: int  # labelled papers found in the database
+    missing: tuple[str, ...]  # labelled slugs the database does not have
+    assigned: int  # the engine's memberships of labelled papers
+    expected: int  # the labels' memberships of labelled papers
+    right: int  # memberships both give
+    precision: float | None
+    recall: float | None
+    primary_right: int  # labelled papers whose primary topic is the label's first
+    primary_accuracy: float | None
+    exact_sets: int  # labelled papers whose whole topic set is the labelled set
+    sets: tuple[SetFigures, ...]  # per labelled set, when the labels name sets
+    per_topic: tuple[TopicFigures, ...]
+    mean_topics_labelled: float | None  # engine's topics per labelled paper
+    mean_topics_expected: float | None  # labels' topics per labelled paper
+    mean_topics_all: float | None  # engine's topics per paper, over all papers
+    distribution: tuple[tuple[int, int], ...]  # (topics, papers) over all papers
+    no_topic: tuple[tuple[str, str], ...]  # (slug, title) of papers with no topic
+    rules: tuple[RuleFigures, ...]
+    near_misses: tuple[Miss, ...]  # labels say yes, the engine says no
+    wrong: tuple[Miss, ...]  # the engine says yes, labels say no
+
+    @property
+    def no_topic_share(self) -> float | None:
+        return len(self.no_topic) / self.papers if self.papers else None
+
+
+# --- labels -----------------------------------------------------------------------------
+
+
+class _LineLoader(yaml.SafeLoader):
+    """Records the line of every mapping, so errors can name it."""
+
+
+def _construct_mapping(loader, node):
+    mapping = loader.construct_mapping(node, deep=True)
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def load_labels(path: str | Path, known_topics: set[str]) -> list[Label]:
+    """Read and check the labels file; problems raise :class:`InputError` with the line."""
+    source = display_path(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(source, None, f"not UTF-8 text: {error}") from None
+    return parse_labels(text, source, known_topics)
+
+
+def parse_labels(text: str, source: str, known_topics: set[str]) -> list[Label]:
+    try:
+        data = yaml.load(text, Loader=_LineLoader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        raise InputError(
+            source, line, f"invalid YAML: {getattr(error, 'problem', error)}"
+        ) from None
+    if not isinstance(data, dict) or not isinstance(data.get("papers"), list):
+        raise InputError(source, 1, "expected a mapping with a 'papers:' list")
+    labels: list[Label] = []
+    seen: set[str] = set()
+    for position, item in enumerate(data["papers"], start=1):
+        if not isinstance(item, dict):
+            raise InputError(source, None, f"paper {position} is not a mapping")
+        labels.append(_label(item, position, source, known_topics, seen))
+    return labels
+
+
+def _label(item: dict, position: int, source: str, known: set[str], seen: set[str]) -> Label:
+    line = item["__line__"]
+    slug, topics = item.get("slug"), item.get("topics")
+    if not isinstance(slug, str) or not slug:
+        raise InputError(source, line, f"paper {position} has no 'slug'")
+    if slug in seen:
+        raise InputError(source, line, f"paper {slug!r} is labelled twice")
+    seen.add(slug)
+    if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
+        raise InputError(source, line, f"paper {slug!r}: 'topics' must be a list of topic slugs")
+    for topic in topics:
+        if topic not in known:
+            raise InputError(source, line, f"paper {slug!r}: unknown topic {topic!r}")
+    if len(set(topics)) != len(topics):
+        raise InputError(source, line, f"paper {slug!r}: a topic is listed twice")
+    label_set = item.get("set")
+    if label_set is not None and not isinstance(label_set, str):
+        raise InputError(source, line, f"paper {slug!r}: 'set' must be a name")
+    return Label(slug, tuple(topics), line, label_set)
+
+
+# --- the database ------------------------------------------------------------------------
+
+_REQUIRED = {
+    "papers": {"slug", "title", "abstract"},
+    "topics": {"slug", "name", "position"},
+    "paper_topics": {"paper", "topic", "score", "is_primary", "rank"},
+    "topic_scores": {"paper", "topic", "score", "member", "reason"},
+    "topic_evidence": {"paper", "topic", "position", "rule", "field", "sentence_kind"},
+}
+
+
+def open_database(path: str | Path) -> sqlite3.Connection:
+    """A read-only connection to a database built with topic scores, or CurationError."""
+    path = Path(path)
+    if not path.exists():
+        raise CurationError(f"{path}: no such database; run 'python build.py db' first")
+    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    for table, columns in _REQUIRED.items():
+        found = {row[1] for row in connection.execute(f"pragma table_info({table})")}
+        if not columns <= found:
+            connection.close()
+            raise CurationError(
+                f"{path}: built without topic scores (table {table} lacks "
+                f"{', '.join(sorted(columns - found))}); rebuild it with 'python build.py db'"
+            )
+    return connection
+
+
+def topic_slugs(connection: sqlite3.Connection) -> set[str]:
+    return {slug for (slug,) in connection.execute("select slug from topics")}
+
+
+def _memberships(connection) -> dict[str, dict[str, tuple[float, int]]]:
+    """paper -> topic -> (score, is_primary), for every paper (empty when it has none)."""
+    members: dict[str, dict[str, tuple[float, int]]] = {
+        slug: {} for (slug,) in connection.execute("select slug from papers order by slug")
+    }
+    rows = connection.execute("select paper, topic, score, is_primary from paper_topics")
+    for paper, topic, score, is_primary in rows:
+        members.setdefault(paper, {})[topic] = (score, is_primary)
+    return members
+
+
+def _best_evidence(connection) -> dict[tuple[str, str], str]:
+    """(paper, topic) -> its strongest piece of evidence, in words."""
+    best: dict[tuple[str, str], str] = {}
+    rows = connection.execute(
+        "select paper, topic, matched, rule, field, sentence_kind from topic_evidence "
+        "order by paper, topic, weight desc, position"
+    )
+    for paper, topic, matched, rule, field, kind in rows:
+        if (paper, topic) not in best:
+            best[(paper, topic)] = describe_evidence(matched or rule, field, kind)
+    return best
+
+
+def describe_evidence(matched: str, field: str, sentence_kind: str | None) -> str:
+    """One piece of evidence in words: ``“LoRA” in the title``."""
+    quoted = f"“{_one_line(matched)}”"
+    if field == "title" or sentence_kind in (None, "title"):
+        return f"{quoted} in the {field}"
+    return f"{quoted} in a {sentence_kind} sentence"
+
+
+def _one_line(text: str) -> str:
+    """Untrusted text on one terminal line: controls and line breaks become spaces."""
+    return " ".join("".join(" " if not c.isprintable() else c for c in text).split())
+
+
+# --- measuring ---------------------------------------------------------------------------
+
+
+def measure(
+    db_path: str | Path, labels_path: str | Path | None, rules_limit: int = 20
+) -> tuple[Report, list[str]]:
+    """The figures of ``topics check`` and the warnings (labelled papers not in the database).
+
+    ``labels_path`` None or missing: the figures that need no labels only.
+    """
+    connection = open_database(db_path)
+    try:
+        labels = None
+        if labels_path is not None and Path(labels_path).exists():
+            labels = load_labels(labels_path, topic_slugs(connection))
+        return _measure(connection, str(db_path), labels_path, labels, rules_limit)
+    finally:
+        connection.close()
+
+
+def _measure(connection, db: str, labels_path, labels, rules_limit) -> tuple[Report, list[str]]:
+    members = _memberships(connection)
+    names = dict(connection.execute("select slug, name from topics order by position"))
+    found = [label for label in labels or [] if label.slug in members]
+    missing = tuple(label.slug for label in labels or [] if label.slug not in members)
+    source = display_path(labels_path) if labels else None
+    warnings = [
+        f"{source}:{label.line}: labelled paper {label.slug!r} is not in the database"
+        for label in labels or []
+        if label.slug not in members
+    ]
+    truth = {label.slug: set(label.topics) for label in found}
+    given = {label.slug: set(members[label.slug]) for label in found}
+    right = sum(len(truth[p] & given[p]) for p in truth)
+    assigned = sum(len(given[p]) for p in given)
+    expected = sum(len(truth[p]) for p in truth)
+    primary_right = sum(
+        1 for label in found if label.topics and _primary(members[label.slug]) == label.topics[0]
+    )
+    counts = Counter(len(topics) for topics in members.values())
+    evidence = _best_evidence(connection)
+    report = Report(
+        db=db,
+        labels=source,
+        papers=len(members),
+        labelled=len(found),
+        missing=missing,
+        assigned=assigned,
+        expected=expected,
+        right=right,
+        precision=_ratio(right, assigned),
+        recall=_ratio(right, expected),
+        primary_right=primary_right,
+        primary_accuracy=_ratio(primary_right, len(found)),
+        exact_sets=sum(1 for p in truth if truth[p] == given[p]),
+        sets=_sets(found, truth, given),
+        per_topic=_per_topic(names, truth, given),
+        mean_topics_labelled=_ratio(assigned, len(found)),
+        mean_topics_expected=_ratio(expected, len(found)),
+        mean_topics_all=_ratio(sum(len(t) for t in members.values()), len(members)),
+        distribution=tuple(sorted(counts.items())),
+        no_topic=_no_topic(connection, members),
+        rules=_rules(connection, truth, members, rules_limit),
+        near_misses=_near_misses(connection, truth, given, evidence),
+        wrong=_wrong(members, truth, evidence),
+    )
+    return report, warnings
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def _primary(topics: dict[str, tuple[float, int]]) -> str | None:
+    return next((topic for topic, (_, is_primary) in topics.items() if is_primary), None)
+
+
+def _sets(found: list[Label], truth, given) -> tuple[SetFigures, ...]:
+    figures = []
+    for name in sorted({label.set for label in found if label.set}):
+        papers = [label.slug for label in found if label.set == name]
+        right = sum(len(truth[p] & given[p]) for p in papers)
+        assigned = sum(len(given[p]) for p in papers)
+        expected = sum(len(truth[p]) for p in papers)
+        figures.append(
+            SetFigures(name, len(papers), _ratio(right, assigned), _ratio(right, expected))
+        )
+    return tuple(figures)
+
+
+def _per_topic(names: dict[str, str], truth, given) -> tuple[TopicFigures, ...]:
+    figures = []
+    for slug, name in names.items():
+        support = sum(1 for p in truth if slug in truth[p])
+        assigned = sum(1 for p in given if slug in given[p])
+        right = sum(1 for p in truth if slug in truth[p] and slug in given[p])
+        precision, recall = _ratio(right, assigned), _ratio(right, support)
+        figures.append(TopicFigures(slug, name, support, assigned, right, precision, recall))
+    return tuple(figures)
+
+
+def _no_topic(connection, members) -> tuple[tuple[str, str], ...]:
+    titles = dict(connection.execute("select slug, title from papers"))
+    return tuple((slug, titles[slug]) for slug in sorted(members) if not members[slug])
+
+
+def _rules(connection, truth, members, limit: int) -> tuple[RuleFigures, ...]:
+    """The rules counted as evidence for the most papers, with how often they are right."""
+    papers: dict[tuple[str, str], set[str]] = {}
+    rows = connection.execute("select rule, topic, paper from topic_evidence where counted = 1")
+    for rule, topic, paper in rows:
+        papers.setdefault((rule, topic), set()).add(paper)
+    figures = []
+    for (rule, topic), found in papers.items():
+        supported = [p for p in found if p in truth and topic in members.get(p, {})]
+        right = sum(1 for p in supported if topic in truth[p])
+        figures.append(RuleFigures(rule, topic, len(found), len(supported), right))
+    figures.sort(key=lambda f: (-f.papers, f.rule.lower(), f.rule, f.topic))
+    return tuple(figures[:limit])
+
+
+def _scores(connection) -> dict[tuple[str, str], tuple[float, str | None]]:
+    rows = connection.execute("select paper, topic, score, reason from topic_scores")
+    return {(paper, topic): (score, reason) for paper, topic, score, reason in rows}
+
+
+def _near_misses(connection, truth, given, evidence) -> tuple[Miss, ...]:
+    scores = _scores(connection)
+    misses = []
+    for paper in truth:
+        for topic in sorted(truth[paper] - given[paper]):
+            score, reason = scores.get((paper, topic), (0.0, None))
+            reason = reason or "no rule matched"
+            misses.append(Miss(paper, topic, score, reason, evidence.get((paper, topic), "")))
+    misses.sort(key=lambda m: (-m.score, m.paper, m.topic))
+    return tuple(misses)
+
+
+def _wrong(members, truth, evidence) -> tuple[Miss, ...]:
+    wrong = []
+    for paper in truth:
+        for topic in sorted(set(members[paper]) - truth[paper]):
+            score, is_primary = members[paper][topic]
+            reason = "primary topic" if is_primary else "member"
+            wrong.append(Miss(paper, topic, score, reason, evidence.get((paper, topic), "")))
+    wrong.sort(key=lambda m: (-m.score, m.paper, m.topic))
+    return tuple(wrong)
+
+
+# --- printing ----------------------------------------------------------------------------
+
+
+def format_report(report: Report) -> str:
+    """The report as plain text: aligned tables, the same bytes for the same database."""
+    sections = [_heading(report)]
+    if report.labelled:
+        sections += [_overall(report), _topic_table(report)]
+    sections += [_topics_per_paper(report), _no_topic_list(report), _rule_table(report)]
+    if report.labelled:
+        sections += [
+            _misses(
+                "Near-misses among labelled papers (the label says yes, the engine no)",
+                report.near_misses,
+            ),
+            _misses(
+                "Wrong memberships among labelled papers (the engine says yes, the label no)",
+                report.wrong,
+            ),
+        ]
+    return "\n\n".join(sections) + "\n"
+
+
+def _heading(report: Report) -> str:
+    lines = [f"Topic quality of {report.db}: {_plural(report.papers, 'paper')}"]
+    if report.labels is None:
+        lines.append("No labels file: precision, recall and near-misses need one.")
+    elif not report.labelled:
+        lines.append(f"No paper of {report.labels} is in the database: nothing to compare.")
+    else:
+        lines.append(
+            f"Labels: {report.labels}, {_plural(report.labelled, 'labelled paper')} "
+            f"in the database ({len(report.missing)} missing)."
+        )
+    return "\n".join(lines)
+
+
+def _overall(r: Report) -> str:
+    rows = [
+        ("precision", _fraction(r.precision), f"{r.right} of {r.assigned} assigned memberships"),
+        ("recall", _fraction(r.recall), f"{r.right} of {r.expected} labelled memberships"),
+        (
+            "primary topic",
+            _fraction(r.primary_accuracy),
+            f"{r.primary_right} of {r.labelled} papers: the engine's primary is the label's first",
+        ),
+        (
+            "exact sets",
+            _fraction(_ratio(r.exact_sets, r.labelled)),
+            f"{r.exact_sets} of {r.labelled} papers: the same topics as labelled",
+        ),
+    ]
+    text = "Memberships of labelled papers\n" + _table(("", "", ""), rows, "lrl", header=False)
+    if r.sets:
+        sets = [
+            (s.name, str(s.papers), _fraction(s.precision), _fraction(s.recall)) for s in r.sets
+        ]
+        headers = ("set", "papers", "precision", "recall")
+        text += "\nBy labelled set\n" + _table(headers, sets, "lrrr")
+    return text
+
+
+def _topic_table(r: Report) -> str:
+    rows = [
+        (
+            f.slug,
+            str(f.support),
+            str(f.assigned),
+            str(f.right),
+            _fraction(f.precision),
+            _fraction(f.recall),
+        )
+        for f in r.per_topic
+    ]
+    headers = ("topic", "support", "assigned", "right", "precision", "recall")
+    return "Per topic (over labelled papers)\n" + _table(headers, rows, "lrrrrr")
+
+
+def _topics_per_paper(r: Report) -> str:
+    lines = ["Topics per paper"]
+    if r.labelled:
+        lines.append(
+            f"  labelled papers: {r.mean_topics_labelled:.2f} assigned, "
+            f"{r.mean_topics_expected:.2f} labelled"
+        )
+    if r.mean_topics_all is not None:
+        lines.append(f"  all {_plural(r.papers, 'paper')}: {r.mean_topics_all:.2f} assigned")
+    rows = [(str(n), str(count)) for n, count in r.distribution]
+    if rows:
+        lines.append("  distribution over all papers:")
+        lines.append(_table(("topics", "papers"), rows, "rr"))
+    return "\n".join(lines)
+
+
+def _no_topic_list(r: Report) -> str:
+    if not r.no_topic:
+        return "Papers with no topic: none"
+    share = f"{r.no_topic_share:.1%}"
+    lines = [f"Papers with no topic: {len(r.no_topic)} of {r.papers} ({share})"]
+    lines += [f"  {slug}  {_one_line(title)}" for slug, title in r.no_topic]
+    return "\n".join(lines)
+
+
+def _rule_table(r: Report) -> str:
+    if not r.rules:
+        return "Rules that fire most: no rule matched any paper"
+    rows = [
+        (f.rule, f.topic, str(f.papers), f"{f.right} of {f.labelled}" if f.labelled else "—")
+        for f in r.rules
+    ]
+    headers = ("rule", "topic", "papers", "right among labelled")
+    return "Rules that fire most (counted evidence)\n" + _table(headers, rows, "llrr")
+
+
+def _misses(title: str, misses: tuple[Miss, ...]) -> str:
+    if not misses:
+        return f"{title}: none"
+    rows = [(f"{m.score:.2f}", m.topic, m.reason, m.paper) for m in misses]
+    table = _table(("score", "topic", "why", "paper"), rows, "rlll").split("\n")
+    lines = [f"{title}: {len(misses)}", table[0]]
+    for line, miss in zip(table[1:], misses, strict=True):
+        lines.append(line)
+        if miss.evidence:
+            lines.append(f"         best evidence: {miss.evidence}")
+    return "\n".join(lines)
+
+
+def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]], align: str, header=True) -> str:
+    """Rows as aligned columns (``align``: one ``l`` or ``r`` per column), indented by two."""
+    every = ([headers] if header else []) + rows
+    widths = [max(len(row[i]) for row in every) for i in range(len(headers))]
+    lines = []
+    for row in every:
+        cells = [
+            cell.rjust(width) if side == "r" else cell.ljust(width)
+            for cell, width, side in zip(row, widths, align, strict=True)
+        ]
+        lines.append(("  " + "  ".join(cells)).rstrip())
+    return "\n".join(lines)
+
+
+def _fraction(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+# --- proposing topics --------------------------------------------------------------------
+
+# Words every abstract in the field uses: distinctive of no group, useless as rules.
+_COMMON_TEXT = """
+model models language large llm llms paper propose proposed method methods approach approaches
+results performance show shows shown work new existing based using use used demonstrate
+demonstrates achieve achieves significantly experiments experimental state art various different
+including study furthermore however recent recently specifically framework introduce introduces
+present presents extensive effective effectively novel task tasks code available github com https
+http www
+"""
+_COMMON_WORDS = frozenset(_COMMON_TEXT.split())
+_TOKEN = r"(?u)\b[^\W\d_][^\W_]{2,}\b"  # words of three or more characters, not numbers
+_RULES_PER_GROUP = 6
+_TERMS_PER_GROUP = 10
+
+
+@dataclass(frozen=True)
+class Group:
+    slug: str
+    name: str
+    terms: tuple[str, ...]  # most distinctive first
+    rules: tuple[str, ...]
+    papers: tuple[tuple[str, str], ...]  # (slug, title)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    weak: int  # papers no topic reaches, or reaches below min_score
+    min_score: float
+    groups: tuple[Group, ...]
+    ungrouped: tuple[str, ...]  # weak papers whose text matched no group's terms
+
+
+def weak_papers(connection, min_score: float) -> list[tuple[str, str, str]]:
+    """(slug, title, abstract) of papers with no member topic or a best score below min_score."""
+    rows = connection.execute(
+        "select papers.slug, papers.title, papers.abstract, max(paper_topics.score) from papers "
+        "left join paper_topics on paper_topics.paper = papers.slug "
+        "group by papers.slug order by papers.slug"
+    )
+    return [(s, t, a) for s, t, a, best in rows if best is None or best < min_score]
+
+
+def suggest(
+    db_path: str | Path, existing: set[str], groups: int | None, min_score: float
+) -> Suggestion:
+    """Group the weakly reached papers of the database into proposed topics."""
+    connection = open_database(db_path)
+    try:
+        papers = weak_papers(connection, min_score)
+    finally:
+        connection.close()
+    wanted = groups if groups is not None else min(8, max(1, len(papers) // 5))
+    clusters, ungrouped = _cluster([f"{t}. {a}" for _, t, a in papers], wanted)
+    taken = set(existing)
+    proposed = []
+    for terms, members in clusters:
+        rules = _rules_from_terms(terms)
+        slug = _free_slug("-".join(rules[:2]), taken)
+        name = ", ".join(rules[:3]).capitalize()
+        titles = tuple((papers[i][0], _one_line(papers[i][1])) for i in members)
+        proposed.append(Group(slug, name, terms, rules, titles))
+    return Suggestion(
+        len(papers), min_score, tuple(proposed), tuple(papers[i][0] for i in ungrouped)
+    )
+
+
+def _cluster(
+    texts: list[str], wanted: int
+) -> tuple[list[tuple[tuple[str, ...], list[int]]], list[int]]:
+    """NMF topics of the texts' TF-IDF: [(terms, member indexes)], and indexes in no group."""
+    import warnings
+
+    import numpy
+    from sklearn.decomposition import NMF
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+    if not texts:
+        return [], []
+    several = len(texts) >= 10  # below that, a term in two papers is already rare
+    vectorizer = TfidfVectorizer(
+        stop_words=sorted(ENGLISH_STOP_WORDS | _COMMON_WORDS),
+        token_pattern=_TOKEN,
+        ngram_range=(1, 2),
+        min_df=2 if several else 1,
+        max_df=0.5 if several else 1.0,
+        sublinear_tf=True,
+    )
+    try:
+        matrix = vectorizer.fit_transform(texts)
+    except ValueError:  # no word left: nothing to group on
+        return [], list(range(len(texts)))
+    vocabulary = vectorizer.get_feature_names_out()
+    count = max(1, min(wanted, len(texts), len(vocabulary)))
+    nmf = NMF(n_components=count, init="nndsvda", random_state=0, max_iter=1000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        weights = nmf.fit_transform(matrix)
+    members: dict[int, list[int]] = {}
+    ungrouped = []
+    for index, row in enumerate(weights):
+        if row.max() <= 0:
+            ungrouped.append(index)
+        else:
+            members.setdefault(int(numpy.argmax(row)), []).append(index)
+    clusters = []
+    for component, indexes in members.items():
+        loadings = nmf.components_[component]
+        order = sorted(range(len(vocabulary)), key=lambda i: (-loadings[i], vocabulary[i]))
+        terms = tuple(str(vocabulary[i]) for i in order[:_TERMS_PER_GROUP] if loadings[i] > 0)
+        clusters.append((terms, indexes))
+    clusters.sort(key=lambda c: (-len(c[1]), c[1][0]))
+    return clusters, ungrouped
+
+
+def _rules_from_terms(terms: tuple[str, ...]) -> tuple[str, ...]:
+    """The top terms, skipping a term whose every word a chosen term already has."""
+    rules: list[str] = []
+    covered: set[str] = set()
+    for term in terms:
+        words = set(term.split())
+        if words <= covered:
+            continue
+        rules.append(term)
+        covered |= words
+        if len(rules) == _RULES_PER_GROUP:
+            break
+    return tuple(rules)
+
+
+def _free_slug(text: str, taken: set[str]) -> str:
+    from .text import slugify
+
+    base = slugify(text) or "topic"
+    slug, number = base, 2
+    while slug in taken:
+        slug, number = f"{base}-{number}", number + 1
+    taken.add(slug)
+    return slug
+
+
+def format_suggestion(suggestion: Suggestion) -> str:
+    """Ready-to-edit YAML entries in the schema of ``content/topics.yml``."""
+    weakly = f"no topic reaches, or reaches with a score below {suggestion.min_score:g}"
+    if not suggestion.weak:
+        return (
+            f"# No weak papers: every paper has a topic scoring {suggestion.min_score:g} or more."
+            "\ntopics: []\n"
+        )
+    lines = [
+        f"# {_plural(len(suggestion.groups), 'group')} proposed for the "
+        f"{_plural(suggestion.weak, 'paper')} that {weakly},",
+        "# grouped by TF-IDF and NMF over title and abstract. Edit each entry (name,",
+        "# description, rules), then move it into content/topics.yml.",
+        "topics:" if suggestion.groups else "topics: []",
+    ]
+    for number, group in enumerate(suggestion.groups, start=1):
+        lines.append(
+            f"  # Group {number}: {_plural(len(group.papers), 'paper')}; distinctive terms: "
+            + ", ".join(group.terms)
+        )
+        lines += ["  " + line for line in _entry_yaml(group).splitlines()]
+    if suggestion.ungrouped:
+        lines.append(f"# In no group ({len(suggestion.ungrouped)}): no distinctive word")
+        lines += [f"#   {slug}" for slug in suggestion.ungrouped]
+    return "\n".join(lines) + "\n"
+
+
+def _entry_yaml(group: Group) -> str:
+    titles = "; ".join(title for _, title in group.papers)
+    entry = {
+        "slug": group.slug,
+        "name": group.name,
+        "description": (
+            "TODO: what these papers share. Excludes: what goes elsewhere. "
+            f"Proposed for {_plural(len(group.papers), 'paper')}: {titles}"
+        ),
+        "rules": list(group.rules),
+    }
+    return yaml.safe_dump([entry], sort_keys=False, allow_unicode=True, width=96)
