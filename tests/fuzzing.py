@@ -146,10 +146,14 @@ def line_endings(rng: random.Random, text: str) -> str:
     kind = rng.choice(["\r\n", "\r", "mixed"])
     if kind != "mixed":
         return text.replace("\n", kind)
-    return (
-        "".join(line + rng.choice(["\n", "\r\n", "\r"]) for line in _lines(text)[:-1])
-        + _lines(text)[-1]
-    )
+    lines = _lines(text)
+    out = []
+    for line, following in zip(lines, lines[1:], strict=False):
+        # A lone CR before an empty line that ends in LF would read as one CRLF break:
+        # that changes the text, not only its whitespace.
+        endings = ["\n", "\r\n"] if not following else ["\n", "\r\n", "\r"]
+        out.append(line + rng.choice(endings))
+    return "".join(out) + lines[-1]
 
 
 def trailing_spaces(rng: random.Random, text: str) -> str:
