@@ -339,7 +339,10 @@ DEFAULT_LABELS = "content/topic-labels.yml"
 @cli.group(invoke_without_command=True)
 @click.pass_context
 def topics(ctx: click.Context) -> None:
-    """Measure topic memberships against labels, and propose topics (alone: 'topics check')."""
+    """Measure topic memberships against labels, and propose topics.
+
+    Alone, 'topics' runs 'topics check' with its defaults.
+    """
     if ctx.invoked_subcommand is None:
         ctx.invoke(topics_check)
 
@@ -356,7 +359,12 @@ def topics(ctx: click.Context) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 def topics_check(db_path: Path, labels_path: Path, as_json: bool):
-    """Print precision, recall, topics per paper, papers with no topic, rules and near-misses."""
+    """Print precision, recall and what explains them.
+
+    From the database and the labels: precision and recall (overall, per topic, per labelled
+    set), primary-topic accuracy, topics per paper, papers with no topic, the rules that fire
+    most and how often they are right, near-misses and wrong memberships.
+    """
     import dataclasses
     import json
 
@@ -398,7 +406,11 @@ def topics_check(db_path: Path, labels_path: Path, as_json: bool):
     help="A paper whose best topic scores below this is reached only weakly.",
 )
 def topics_suggest(db_path: Path, topics_path: Path, groups: int | None, min_score: float):
-    """Propose topics, as YAML entries, for the papers no topic reaches or reaches weakly."""
+    """Propose topics for the papers no topic reaches or reaches weakly.
+
+    Groups those papers by TF-IDF and NMF over title and abstract (deterministic) and prints
+    each group as a ready-to-edit entry of content/topics.yml.
+    """
     from .curation import CurationError, format_suggestion, suggest
     from .topics import load_topics
 

@@ -290,8 +290,8 @@ def run(*args):
 def test_topics_commands_have_help():
     for args, first_line in [
         (("topics",), "Measure topic memberships against labels"),
-        (("topics", "check"), "Print precision, recall, topics per paper"),
-        (("topics", "suggest"), "Propose topics, as YAML entries"),
+        (("topics", "check"), "Print precision, recall and what explains them"),
+        (("topics", "suggest"), "Propose topics for the papers no topic reaches"),
     ]:
         result = run(*args, "--help")
         assert result.exit_code == 0 and first_line in result.output
