@@ -175,6 +175,19 @@ def _label(item: dict, position: int, source: str, known: set[str], seen: set[st
     return Label(slug, tuple(topics), line, label_set)
 
 
+def labels_path(start: Path | None = None) -> Path:
+    """``content/topic-labels.yml`` of the repository holding ``start`` (default: the working
+    directory), found like the notebooks' database: walking up to the one with ``mkdocs.yml``."""
+    here = (start or Path.cwd()).resolve()
+    for directory in (here, *here.parents):
+        if (directory / "mkdocs.yml").exists() and (directory / "content").is_dir():
+            return directory / LABELS
+    return LABELS
+
+
+LABELS = Path("content") / "topic-labels.yml"
+
+
 # --- the database ------------------------------------------------------------------------
 
 _REQUIRED = {
@@ -201,6 +214,15 @@ def open_database(path: str | Path) -> sqlite3.Connection:
                 f"{', '.join(sorted(columns - found))}); rebuild it with 'python build.py db'"
             )
     return connection
+
+
+def has_topic_scores(path: str | Path) -> bool:
+    """Whether the database exists and was built with the tables :func:`measure` reads."""
+    try:
+        open_database(path).close()
+    except CurationError:
+        return False
+    return True
 
 
 def topic_slugs(connection: sqlite3.Connection) -> set[str]:

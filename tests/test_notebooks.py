@@ -4,13 +4,14 @@ import json
 
 import nbformat
 import pytest
+import sqlite_utils
 
 from papershelf.analysis import notebook_pages
 from papershelf.notebook import ENVIRONMENT_VARIABLE, connect, database_path
 
 from .conftest import NOTEBOOKS, REPO
 
-EXPECTED_FIGURES = {"exploring": 7, "querying": 1}
+EXPECTED_FIGURES = {"exploring": 8, "querying": 1}
 
 
 def test_notebooks_are_committed_without_outputs():
@@ -60,7 +61,24 @@ def test_notebook_runs_and_produces_its_figures(executed, stem):
 
 def test_executed_notebook_reads_the_given_database(executed, real_db):
     # The exploring notebook prints the counts it read.
-    assert "290 papers, 146 with a publication date, 30 topics" in executed["exploring"].markdown
+    topics = sqlite_utils.Database(real_db)["topics"].count
+    assert (
+        f"290 papers, 146 with a publication date, {topics} topics"
+        in executed["exploring"].markdown
+    )
+
+
+def test_exploring_notebook_measures_topic_quality_against_the_labels(executed, real_db):
+    from papershelf.curation import measure
+
+    quality, _ = measure(real_db, REPO / "content" / "topic-labels.yml")
+    shown = executed["exploring"].markdown
+    assert (
+        f"{quality.labelled} labelled papers of topic-labels.yml are in this database "
+        f"({len(quality.missing)} are not). Precision {quality.precision:.2f}: {quality.right} "
+        f"of the {quality.assigned} memberships they are given are labelled."
+    ) in shown
+    assert f"{len(quality.near_misses)} labelled memberships not given;" in shown
 
 
 def test_site_has_the_analysis_pages_with_figures(real_site):
