@@ -309,6 +309,19 @@ def test_topics_check_command(labelled):
     assert (figures["precision"], figures["recall"], figures["no_topic_share"]) == (0.75, 0.6, 0.2)
 
 
+def test_topics_alone_runs_check_with_its_defaults(labelled, tmp_path, monkeypatch):
+    db, labels = labelled
+    (tmp_path / "datasets").mkdir()
+    db.rename(tmp_path / "datasets" / "papers.db")
+    (tmp_path / "content").mkdir()
+    labels.rename(tmp_path / "content" / "topic-labels.yml")
+    monkeypatch.chdir(tmp_path)
+    result = run("topics")
+    assert result.exit_code == 0
+    assert result.stdout == run("topics", "check").stdout
+    assert "precision      0.750  3 of 4 assigned memberships" in result.stdout
+
+
 def test_topics_check_command_errors(labelled, tmp_path):
     db, labels = labelled
     labels.write_text(LABELS.replace("[alpha]", "[alpha, omega]", 1), encoding="utf-8")
