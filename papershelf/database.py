@@ -4,7 +4,8 @@ Tables (descriptions of every column are in ``datasets/metadata.yml``)::
 
     papers ─┬─ paper_listings ── listings
             ├─ paper_authors ─── authors
-            ├─ paper_topics ──── topics
+            ├─ paper_topics ──── topics ── retired_topics
+            ├─ topic_scores, topic_evidence (every candidate topic, and why)
             ├─ links
             └─ related_papers ── papers
 
@@ -22,7 +23,7 @@ from .papers import Paper
 from .parse import Listing
 from .related import Related
 from .text import slugify
-from .topics import Topic, TopicMatch
+from .topics import Candidate, Topic
 
 SCHEMA: dict[str, dict] = {
     "listings": {
@@ -94,22 +95,70 @@ SCHEMA: dict[str, dict] = {
             "name": str,
             "description": str,
             "rules": str,
+            "strong": str,
+            "exclude": str,
+            "threshold": float,
             "position": int,
             "paper_count": int,
         },
         "pk": "slug",
-        "not_null": {"name", "description", "rules", "position", "paper_count"},
+        "not_null": {
+            "name",
+            "description",
+            "rules",
+            "strong",
+            "exclude",
+            "threshold",
+            "position",
+            "paper_count",
+        },
+    },
+    "retired_topics": {
+        "columns": {"slug": str, "topic": str},
+        "pk": "slug",
+        "not_null": {"topic"},
+        "foreign_keys": [("topic", "topics", "slug")],
     },
     "paper_topics": {
         "columns": {
             "paper": str,
             "topic": str,
-            "rule": str,
-            "field": str,
-            "matched_text": str,
+            "score": float,
+            "is_primary": int,
+            "rank": int,
+            "explanation": str,
         },
         "pk": ("paper", "topic"),
-        "not_null": {"rule", "field", "matched_text"},
+        "not_null": {"score", "is_primary", "rank", "explanation"},
+        "foreign_keys": [("paper", "papers", "slug"), ("topic", "topics", "slug")],
+    },
+    "topic_scores": {
+        "columns": {
+            "paper": str,
+            "topic": str,
+            "score": float,
+            "member": int,
+            "reason": str,
+        },
+        "pk": ("paper", "topic"),
+        "not_null": {"score", "member"},
+        "foreign_keys": [("paper", "papers", "slug"), ("topic", "topics", "slug")],
+    },
+    "topic_evidence": {
+        "columns": {
+            "paper": str,
+            "topic": str,
+            "position": int,
+            "rule": str,
+            "field": str,
+            "sentence_kind": str,
+            "matched": str,
+            "snippet": str,
+            "weight": float,
+            "counted": int,
+        },
+        "pk": ("paper", "topic", "position"),
+        "not_null": {"rule", "field", "sentence_kind", "matched", "snippet", "weight", "counted"},
         "foreign_keys": [("paper", "papers", "slug"), ("topic", "topics", "slug")],
     },
     "links": {
@@ -147,6 +196,8 @@ INDEXES = [
     ("paper_authors", ["author"]),
     ("paper_listings", ["paper"]),
     ("paper_topics", ["topic"]),
+    ("topic_scores", ["topic"]),
+    ("topic_scores", ["member", "score"]),
     ("links", ["kind"]),
     ("links", ["url"]),
     ("related_papers", ["related_paper"]),
@@ -169,7 +220,7 @@ select
       select topics.name from paper_topics
       join topics on topics.slug = paper_topics.topic
       where paper_topics.paper = papers.slug
-      order by topics.position
+      order by paper_topics.rank
     )
   ) as topics,
   (
@@ -203,6 +254,7 @@ select
   topics.slug,
   topics.name,
   count(papers.slug) as papers,
+  count(case when paper_topics.is_primary = 1 then 1 end) as primary_papers,
   min(papers.published) as first_published,
   max(papers.published) as last_published,
   sum(papers.upvotes) as total_upvotes,
@@ -214,6 +266,31 @@ left join paper_topics on paper_topics.topic = topics.slug
 left join papers on papers.slug = paper_topics.paper
 group by topics.slug
 order by topics.position
+""",
+    # Candidates that are not members, strongest first: what a curator reads to tune the
+    # rules and thresholds.
+    "topic_near_misses": """
+select
+  topic_scores.paper,
+  papers.title,
+  topic_scores.topic,
+  topics.name as topic_name,
+  topic_scores.score,
+  topic_scores.reason,
+  (
+    select '“' || matched || '” ' || case sentence_kind
+      when 'title' then 'in the title'
+      else 'in a ' || sentence_kind || ' sentence' end
+    from topic_evidence
+    where topic_evidence.paper = topic_scores.paper and topic_evidence.topic = topic_scores.topic
+    order by weight desc, position
+    limit 1
+  ) as best_evidence
+from topic_scores
+join papers on papers.slug = topic_scores.paper
+join topics on topics.slug = topic_scores.topic
+where topic_scores.member = 0
+order by topic_scores.score desc, topics.position, topic_scores.paper
 """,
 }
 
@@ -267,15 +344,16 @@ def write_collection(
     listings: Iterable[Listing],
     papers: list[Paper],
     topics: list[Topic],
-    matches: dict[str, list[TopicMatch]],
+    matches: dict[str, list[Candidate]],
+    retired: dict[str, str] | None = None,
 ) -> None:
     """Fill an empty database shaped by :func:`ensure_db_shape`, all but the related
     papers (:func:`write_related`), and index its text for full-text search."""
     listings = sorted(listings, key=lambda listing: listing.name)
     topic_counts = {topic.slug: 0 for topic in topics}
-    for paper_matches in matches.values():
-        for match in paper_matches:
-            topic_counts[match.topic] += 1
+    for candidates in matches.values():
+        for candidate in candidates:
+            topic_counts[candidate.topic] += candidate.member
     papers_per_listing: dict[str, set[str]] = {}
     for paper in papers:
         for appearance in paper.appearances:
@@ -365,6 +443,9 @@ def write_collection(
                     "name": topic.name,
                     "description": topic.description,
                     "rules": json.dumps(list(topic.rules), ensure_ascii=False),
+                    "strong": json.dumps(list(topic.strong), ensure_ascii=False),
+                    "exclude": json.dumps(list(topic.exclude), ensure_ascii=False),
+                    "threshold": topic.threshold,
                     "position": topic.position,
                     "paper_count": topic_counts[topic.slug],
                 }
@@ -386,15 +467,8 @@ def write_collection(
                 for appearance in paper.appearances
             ),
         )
-        _insert_tuples(
-            db,
-            "paper_topics",
-            (
-                (slug, match.topic, match.rule, match.field, match.matched)
-                for slug in sorted(matches)
-                for match in matches[slug]
-            ),
-        )
+        _insert_tuples(db, "retired_topics", sorted((retired or {}).items()))
+        _write_topic_scores(db, matches)
         _insert(
             db,
             "links",
@@ -414,6 +488,30 @@ def write_collection(
         ["title", "abstract"], tokenize="porter", create_triggers=True, replace=True
     )
     db["authors"].enable_fts(["name"], create_triggers=True, replace=True)
+
+
+def _write_topic_scores(db: sqlite_utils.Database, matches: dict[str, list[Candidate]]) -> None:
+    """Memberships, every candidate's score and every piece of evidence."""
+    ordered = [(slug, c) for slug in sorted(matches) for c in matches[slug]]
+    _insert_tuples(
+        db,
+        "paper_topics",
+        (
+            (slug, c.topic, c.score, int(c.primary), c.rank, c.explanation)
+            for slug, c in ordered
+            if c.member
+        ),
+    )
+    _insert_tuples(
+        db,
+        "topic_scores",
+        ((slug, c.topic, c.score, int(c.member), c.reason) for slug, c in ordered),
+    )
+    _insert_tuples(
+        db,
+        "topic_evidence",
+        ((slug, c.topic, *e[:-1], int(e.counted)) for slug, c in ordered for e in c.evidence),
+    )
 
 
 def write_related(db: sqlite_utils.Database, related: Iterable[Related]) -> None:

@@ -153,7 +153,8 @@ class SiteData:
     listings: dict[str, dict]
     topics: dict[str, dict]
     paper_topics: dict[str, list[dict]] = field(default_factory=dict)
-    topic_papers: dict[str, list[str]] = field(default_factory=dict)
+    topic_papers: dict[str, list[str]] = field(default_factory=dict)  # strongest first
+    retired_topics: dict[str, str] = field(default_factory=dict)  # old slug -> kept slug
     appearances: dict[str, list[dict]] = field(default_factory=dict)
     listing_entries: dict[str, list[dict]] = field(default_factory=dict)
     links: dict[str, list[dict]] = field(default_factory=dict)
@@ -170,9 +171,17 @@ def load_site_data(db: sqlite_utils.Database, metadata_path: Path | None) -> Sit
         listings={r["name"]: r for r in db["listings"].rows_where(order_by="name")},
         topics={r["slug"]: r for r in db["topics"].rows_where(order_by="position")},
     )
-    for row in db["paper_topics"].rows_where(order_by="paper, topic"):
+    for row in db["paper_topics"].rows_where(order_by="paper, rank"):
         data.paper_topics.setdefault(row["paper"], []).append(row)
+    # A topic's papers by strength (primary memberships first, then score), then newest.
+    for row in db.query(
+        "select topic, paper from paper_topics join papers on papers.slug = paper "
+        "order by topic, is_primary desc, score desc, published desc nulls last, paper desc"
+    ):
         data.topic_papers.setdefault(row["topic"], []).append(row["paper"])
+    data.retired_topics = {
+        r["slug"]: r["topic"] for r in db["retired_topics"].rows_where(order_by="slug")
+    }
     for row in db["paper_listings"].rows_where(order_by="listing, rank"):
         data.appearances.setdefault(row["paper"], []).append(row)
         data.listing_entries.setdefault(row["listing"], []).append(row)
@@ -378,6 +387,8 @@ class _Renderer:
             yield f"papers/{slug}.md", self.paper_page(slug)
         for slug in self.data.topics:
             yield from self.topic_page(slug)
+        for old, kept in self.data.retired_topics.items():
+            yield f"topics/{old}.md", self.retired_topic_page(old, kept)
         for name in self.data.listings:
             yield f"listings/{name}.md", self.listing_page(name)
 
@@ -555,8 +566,10 @@ class _Renderer:
     def topics_index(self) -> str:
         out = [front_matter("Topics", "The curated topics of the collection.")]
         out.append(
-            "# Topics\n\nA paper is in a topic when one of the topic's words or phrases occurs "
-            "in its title or abstract; each paper page says which.\n\n"
+            "# Topics\n\nA paper is in a topic when the evidence for it passes the topic's "
+            "threshold: the topic's words or phrases in its title, or in the sentences of its "
+            "abstract that say what the paper does (a passing mention counts little). A paper "
+            "is in its three strongest topics at most; each paper page says why.\n\n"
             "| Topic | Papers | Description |\n| --- | ---: | --- |\n"
         )
         for slug, topic in self.data.topics.items():
@@ -617,13 +630,14 @@ class _Renderer:
         topics = d.paper_topics.get(slug, [])
         out.append("## Topics\n\n")
         if topics:
-            for t in sorted(topics, key=lambda t: d.topics[t["topic"]]["position"]):
+            for t in topics:  # by rank: the primary topic first
+                primary = " (primary topic)" if t["is_primary"] else ""
                 out.append(
-                    f"- {self.topic_link(t['topic'], '../')} — “{text(t['matched_text'])}” "
-                    f"in the {t['field']} (rule {code(t['rule'])})\n"
+                    f"- {self.topic_link(t['topic'], '../')}{primary}: "
+                    f'<span class="ps-evidence">{text(t["explanation"])}</span>\n'
                 )
         else:
-            out.append("No topic rule matches this paper.\n")
+            out.append("No topic has enough evidence for this paper.\n")
         out.append("\n## Listed in\n\n")
         for a in d.appearances.get(slug, []):
             out.append(f"- {self.listing_link(a['listing'], '../')}, rank {a['rank']}\n")
@@ -698,12 +712,7 @@ class _Renderer:
         out = [front_matter(topic["name"], topic["description"])]
         out.append(f"# {text(topic['name'])}\n\n{text(topic['description'])}\n\n")
         out.append(f"**{len(members)} {noun(len(members), 'paper')}.** ")
-        rules = json.loads(topic["rules"])
-        out.append(
-            "A paper is here when its title or abstract contains "
-            + ", ".join(code(r) for r in rules)
-            + ".\n\n"
-        )
+        out.append(self.topic_evidence_note(topic))
         years = Counter(d.papers[s]["published"][:4] for s in members if d.papers[s]["published"])
         files = []
         if years:
@@ -735,15 +744,47 @@ class _Renderer:
         if lite:
             out.append(f"[Query this topic in Datasette Lite]({lite})\n\n")
         out.append(
-            "## Papers\n\n"
+            "## Papers\n\nPrimary memberships first, then by strength of evidence, then "
+            "newest first.\n\n"
             + (
-                self.paper_table(self.newest_first(members), "../")
+                self.paper_table(members, "../")
                 if members
-                else "No paper in the collection matches these rules yet.\n"
+                else "No paper in the collection has enough evidence for this topic yet.\n"
             )
         )
         yield f"topics/{slug}.md", "".join(out)
         yield from files
+
+    def topic_evidence_note(self, topic: dict) -> str:
+        """What puts a paper in the topic, in the words of the taxonomy."""
+        strong = json.loads(topic["strong"])
+        rules = [r for r in json.loads(topic["rules"]) if r not in strong]
+        exclude = json.loads(topic["exclude"])
+        out = "Evidence for this topic: " + ", ".join(code(r) for r in rules + strong) + ". "
+        if strong:
+            out += (
+                "Strong (enough alone where the abstract says what the paper does): "
+                + ", ".join(map(code, strong))
+                + ". "
+            )
+        if exclude:
+            out += "Not counted inside: " + ", ".join(map(code, exclude)) + ". "
+        return out + (
+            f"A paper needs a score of {topic['threshold']:g}. A match in the title counts 1; "
+            "in a sentence of the abstract that says what the paper does 0.5 (a strong phrase "
+            "1), elsewhere in the abstract 0.2 (a strong phrase 0.5); each further mention "
+            "0.1, up to 0.3.\n\n"
+        )
+
+    def retired_topic_page(self, old: str, kept: str) -> str:
+        """A merged topic's old address: a page that sends visitors to the kept topic."""
+        name = self.data.topics[kept]["name"]
+        return (
+            front_matter(name, f"This topic is now part of {name}.")
+            + f'<meta http-equiv="refresh" content="0; url=../{kept}/">\n\n'
+            + f"# {text(name)}\n\nThis topic ({code(old)}) is now part of "
+            + f"{self.topic_link(kept, '../')}.\n"
+        )
 
     def listing_page(self, name: str) -> str:
         listing = self.data.listings[name]

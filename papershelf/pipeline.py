@@ -18,7 +18,7 @@ from .outputs import temporary_path, writing
 from .papers import merge_listings
 from .related import Background
 from .timing import Stopwatch
-from .topics import TopicRules, load_topics
+from .topics import TopicRules, load_taxonomy
 
 T = TypeVar("T")
 Progress = Callable[[Iterable[T], str], Iterator[T]]
@@ -85,7 +85,8 @@ def build_database(
     result = BuildResult(db_path=db_path)
     clock = Stopwatch(result.seconds, result.peak_mb)
     files = find_listings(listings_dir)
-    topics = load_topics(topics_path)
+    taxonomy = load_taxonomy(topics_path)
+    topics = taxonomy.topics
     listings = [read_listing(path, year=year) for path in progress(files, "Parsing listings")]
     for listing in listings:
         result.warnings.extend(f"{listing.source}:{w.line}: {w.message}" for w in listing.warnings)
@@ -106,8 +107,11 @@ def build_database(
     try:
         rules = TopicRules(topics)
         matches = {paper.slug: rules.match(paper.title, paper.abstract) for paper in papers}
-        related.score([{m.topic for m in matches[p.slug]} for p in papers])
-        result.uncategorised = [(p.slug, p.title) for p in papers if not matches[p.slug]]
+        members = [{c.topic for c in matches[p.slug] if c.member} for p in papers]
+        related.score(members)
+        result.uncategorised = [
+            (p.slug, p.title) for p, topics_of in zip(papers, members, strict=True) if not topics_of
+        ]
         clock.lap("topics")
         # A full or read-only disk is an OutputError naming the database, not a traceback.
         with writing(db_path):
@@ -120,7 +124,7 @@ def build_database(
             ensure_db_shape(db, indexes=False)
             # Every key is checked once at the end (foreign_key_check), not per row.
             db.execute("pragma foreign_keys = off")
-            write_collection(db, listings, papers, topics, matches)
+            write_collection(db, listings, papers, topics, matches, taxonomy.retired)
             clock.lap("database")
             related_rows = related.result()
             result.related_seconds, result.related_peak_mb = related.seconds, related.peak_mb

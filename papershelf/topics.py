@@ -1,17 +1,27 @@
-"""Topics: a curated taxonomy in YAML, and the rules that put papers in it.
+"""Topics: a curated taxonomy in YAML, and the evidence that puts papers in it.
 
 A rule is a word or phrase matched whole-word and case-insensitively over a paper's
-title, then its abstract. Inside a phrase a space or hyphen also matches the other
-(and nothing: ``fine-tuning`` matches ``finetuning``); a trailing ``*`` matches any
-word ending (``adapter*`` matches ``adapters``). The first rule that matches is
-stored with the membership so that every one can be explained.
+title and abstract. Inside a phrase a space or hyphen also matches the other (and
+nothing: ``fine-tuning`` matches ``finetuning``); a trailing ``*`` matches any word
+ending (``adapter*`` matches ``adapters``).
+
+Every occurrence of a rule is evidence, weighed by where it is: in the title; in a
+*contribution* sentence of the abstract (one that says what the paper does: "we
+propose …", "in this work …", "our method …"); or in a *background* sentence. A topic's
+score adds the best weight of each of its distinct rules, plus a little for rules that
+recur. A paper is in a topic when the score reaches the topic's threshold, and in its
+:data:`MAX_TOPICS` strongest topics at most; the strongest is its primary topic. Every
+piece of evidence is kept, so that every membership — and every near-miss — can be
+explained.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 
@@ -19,22 +29,72 @@ from .errors import InputError, display_path
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
+# Weights of one match, by where it is. A title names what a paper is about; an abstract
+# names much in passing, so only the sentence that states the contribution counts for
+# much, and only a phrase declared strong counts alone there.
+TITLE_WEIGHT = 1.0
+STRONG_CONTRIBUTION_WEIGHT = 1.0
+STRONG_BACKGROUND_WEIGHT = 0.5
+RULE_CONTRIBUTION_WEIGHT = 0.5
+RULE_BACKGROUND_WEIGHT = 0.2
+# Each further occurrence of a topic's rules in the abstract adds a little, up to a cap:
+# a subject an abstract keeps returning to is its subject, but repetition is not proof.
+RECURRENCE_WEIGHT = 0.1
+RECURRENCE_CAP = 0.3
+DEFAULT_THRESHOLD = 1.0
+MAX_TOPICS = 3  # most papers are about one to three things
+
+# Scores are added in tenths, as integers: 0.2 + 0.2 + 0.2 + 0.2 + 0.2 must be 1.0.
+_TENTHS = 10
+
+TOPIC_KEYS = ("slug", "name", "description", "rules", "strong", "exclude", "threshold")
+
 
 @dataclass(frozen=True)
 class Topic:
     slug: str
     name: str
     description: str
-    rules: tuple[str, ...]
+    rules: tuple[str, ...]  # every evidence phrase, the strong ones included
     position: int  # order in the YAML file
+    strong: tuple[str, ...] = ()  # phrases that count for much even in the abstract
+    exclude: tuple[str, ...] = ()  # phrases that cancel a rule match they overlap
+    threshold: float = DEFAULT_THRESHOLD
 
 
 @dataclass(frozen=True)
-class TopicMatch:
-    topic: str
+class Taxonomy:
+    topics: list[Topic]
+    retired: dict[str, str] = field(default_factory=dict)  # old slug -> kept slug
+
+
+class Evidence(NamedTuple):
+    """One match of one of a topic's rules in a paper."""
+
+    position: int  # 1, 2, … in the order of the text, title first
     rule: str
     field: str  # "title" or "abstract"
+    sentence_kind: str  # "title", "contribution" or "background"
     matched: str  # the text as it appears in the paper
+    snippet: str  # the sentence, or at most 200 characters around the match
+    weight: float  # by where it is (see the weights above)
+    counted: bool  # adds to the score: its rule's best match, or a recurrence under the cap
+
+
+class Candidate(NamedTuple):
+    """A topic some rule of which matched a paper: a membership or a near-miss."""
+
+    topic: str
+    score: float
+    member: bool
+    rank: int | None  # 1 … MAX_TOPICS among the paper's memberships
+    reason: str | None  # why not a member; None for a member
+    explanation: str  # the counted evidence in plain words, as the paper's page shows it
+    evidence: tuple[Evidence, ...]
+
+    @property
+    def primary(self) -> bool:
+        return self.rank == 1
 
 
 def rule_pattern(rule: str) -> re.Pattern:
@@ -47,82 +107,376 @@ def rule_pattern(rule: str) -> re.Pattern:
     return re.compile(r"(?<!\w)" + r"[\s\-]?".join(parts) + r"(?!\w)", re.IGNORECASE)
 
 
+# ---- sentences -------------------------------------------------------------------------
+
+# A sentence ends at . ! or ? (and closing quotes or brackets) before a capital, a digit
+# or an opening quote: "e.g. the" and "0.5 points" do not end one.
+_SENTENCE_END = re.compile(r"[.!?][\"”’')\]]*\s+(?=[A-Z0-9\"“‘'(\[])")
+
+_CONTRIBUTION_VERBS = [
+    "propose",
+    "introduce",
+    "present",
+    "develop",
+    "design",
+    "study",
+    "investigate",
+    "show",
+    "find",
+    "demonstrate",
+    "explore",
+    "analyse",
+    "analyze",
+    "train",
+    "release",
+    "build",
+    "evaluate",
+    "examine",
+    "leverage",
+    "formulate",
+    "construct",
+    "describe",
+    "provide",
+    "address",
+    "tackle",
+    "extend",
+    "apply",
+    "fine-tune",
+    "finetune",
+    "identify",
+    "reveal",
+    "compare",
+    "achieve",
+    "conduct",
+    "create",
+    "curate",
+    "establish",
+    "offer",
+    "report",
+    "obtain",
+]
+_IRREGULAR = {"find": ["found"], "build": ["built"], "show": ["shown"]}
+
+
+def _verb_forms(verb: str) -> list[str]:
+    if verb.endswith("y"):
+        forms = [verb, verb[:-1] + "ies", verb[:-1] + "ied", verb + "ing"]
+    elif verb.endswith("e"):
+        forms = [verb, verb + "s", verb + "d", verb[:-1] + "ing"]
+    elif verb.endswith("s"):
+        forms = [verb, verb + "es", verb + "ed", verb + "ing"]
+    else:
+        forms = [verb, verb + "s", verb + "ed", verb + "ing"]
+    return forms + _IRREGULAR.get(verb, [])
+
+
+_VERB_FORMS = frozenset(f for v in _CONTRIBUTION_VERBS for f in _verb_forms(v))
+# Where a contribution can be stated: cheap to find, then checked one by one. An
+# alternation of every verb form after "we" would be tried at every character.
+_MARKER_WORDS = ("we", "this", "present", "here", "our")
+_MARKER = re.compile(r"\b(?:" + "|".join(_MARKER_WORDS) + r")\b", re.IGNORECASE)
+_STATEMENT = re.compile(
+    r"we((?:[\s,]+[\w-]+){1,4})"  # "we" and the next words: a verb among them?
+    r"|(?:this|present) (?:paper|work|study|article)\b"  # "this paper", "in this work"
+    r"|here,? we\b"
+    r"|our (?:method|approach|framework|model|result|finding|analysis|analyses|experiment)s?\b",
+    re.IGNORECASE,
+)
+
+
+def contribution_offsets(text: str, markers: list[int] | None = None) -> list[int]:
+    """Where ``text`` states what the paper does: "we" and a contribution verb at most
+    three words later ("we first propose"), or a phrase that points at the paper itself
+    ("this paper", "in this work", "here, we", "our method"). ``markers``: where the
+    marker words are, when already known."""
+    if markers is None:
+        markers = [marker.start() for marker in _MARKER.finditer(text)]
+    found = []
+    for at in markers:
+        statement = _STATEMENT.match(text, at)
+        if statement is None:
+            continue
+        words = statement.group(1)
+        if words is None or not _VERB_FORMS.isdisjoint(words.lower().replace(",", " ").split()):
+            found.append(at)
+    return found
+
+
+def sentence_kind(sentence: str) -> str:
+    """'contribution' when the sentence states what the paper does, else 'background'."""
+    return "contribution" if contribution_offsets(sentence) else "background"
+
+
+def sentence_starts(abstract: str) -> list[int]:
+    """Where each sentence of the abstract starts."""
+    return [0] + [match.end() for match in _SENTENCE_END.finditer(abstract)]
+
+
+# ---- matching and scoring --------------------------------------------------------------
+
+_ORDINARY, _STRONG, _EXCLUDE = 0, 1, 2
+_MARKER_INDEX = -1  # in the automaton: a marker word, not a phrase
+_FIELDS = ("title", "abstract")
+# Weights in tenths by (strong, contribution sentence).
+_ABSTRACT_TENTHS = {
+    (True, True): round(STRONG_CONTRIBUTION_WEIGHT * _TENTHS),
+    (True, False): round(STRONG_BACKGROUND_WEIGHT * _TENTHS),
+    (False, True): round(RULE_CONTRIBUTION_WEIGHT * _TENTHS),
+    (False, False): round(RULE_BACKGROUND_WEIGHT * _TENTHS),
+}
+_TITLE_TENTHS = round(TITLE_WEIGHT * _TENTHS)
+_MAX_RECURRENCES = round(RECURRENCE_CAP / RECURRENCE_WEIGHT)
+
+
 class TopicRules:
-    """Topics with their rules, ready to match papers.
+    """Topics with their rules, ready to score papers.
 
     Matching scans each text once with an Aho-Corasick automaton of every spelling of
-    every rule (``fine-tuning``, ``fine tuning``, ``finetuning``), then checks word
+    every phrase (``fine-tuning``, ``fine tuning``, ``finetuning``), then checks word
     boundaries: the result is what :func:`rule_pattern` finds, at a cost that does not
     grow with the number of rules. :meth:`match_with_regexes` is that reference.
+    Sentences are found and classified only in abstracts where something matched.
     """
 
     def __init__(self, topics: list[Topic]):
         import ahocorasick
 
         self.topics = topics
-        self._rules: list[tuple[int, str, bool]] = []  # (topic index, rule, wildcard)
-        self._patterns: list[re.Pattern] = []
+        # Per phrase, in parallel tuples (the scan reads them for every hit).
+        phrases: list[tuple[int, str, int]] = []  # (topic index, phrase, kind)
+        for topic_index, topic in enumerate(topics):
+            strong = set(topic.strong)
+            phrases += [
+                (topic_index, r, _STRONG if r in strong else _ORDINARY) for r in topic.rules
+            ]
+            phrases += [(topic_index, e, _EXCLUDE) for e in topic.exclude]
+        self._topic = tuple(p[0] for p in phrases)
+        self._text = tuple(p[1] for p in phrases)
+        self._kind = tuple(p[2] for p in phrases)
+        self._wildcard = tuple(p[1].endswith("*") for p in phrases)
+        self._excludes = tuple(bool(t.exclude) for t in topics)
+        self._thresholds = tuple(t.threshold * _TENTHS - 1e-9 for t in topics)
+        self._patterns = [rule_pattern(p[1]) for p in phrases]
         self._automaton = ahocorasick.Automaton()
         spellings: dict[str, list[int]] = {}
-        for topic_index, topic in enumerate(topics):
-            for rule in topic.rules:
-                rule_index = len(self._rules)
-                wildcard = rule.strip().endswith("*")
-                self._rules.append((topic_index, rule, wildcard))
-                self._patterns.append(rule_pattern(rule))
-                for spelling in _spellings(rule):
-                    spellings.setdefault(spelling, []).append(rule_index)
-        for spelling, rule_indexes in spellings.items():
-            self._automaton.add_word(spelling, (len(spelling), tuple(rule_indexes)))
+        for index, (_, phrase, _) in enumerate(phrases):
+            for spelling in _spellings(phrase):
+                spellings.setdefault(spelling, []).append(index)
+        # The same scan finds the words a contribution sentence starts from.
+        for marker in _MARKER_WORDS:
+            spellings.setdefault(marker, []).append(_MARKER_INDEX)
+        for spelling, indexes in spellings.items():
+            self._automaton.add_word(spelling, (len(spelling), tuple(indexes)))
         self._automaton.make_automaton()
 
-    def match(self, title: str, abstract: str) -> list[TopicMatch]:
-        best: dict[int, tuple[int, int, str, int, int]] = {}  # topic -> its first match
-        for field_order, (field, text) in enumerate((("title", title), ("abstract", abstract))):
+    def match(self, title: str, abstract: str) -> list[Candidate]:
+        """The paper's candidate topics: members by rank, then near-misses by score."""
+        hits = []  # (field order, start, stop, phrase index)
+        markers = []  # where the abstract's marker words start
+        wildcards = self._wildcard
+        for field_order, text in enumerate((title, abstract)):
             folded = text.lower().translate(_SPACES)
             if len(folded) != len(text):  # lower() changed lengths: offsets would be wrong
                 return self.match_with_regexes(title, abstract)
-            for end, (length, rule_indexes) in self._automaton.iter(folded):
+            size = len(text)
+            for end, (length, indexes) in self._automaton.iter(folded):
                 start = end + 1 - length
                 if start > 0 and _is_word(text[start - 1]):
                     continue
                 stop = end + 1
-                for rule_index in rule_indexes:
-                    topic_index, _, wildcard = self._rules[rule_index]
+                for index in indexes:
                     last = stop
-                    if wildcard:
-                        while last < len(text) and _is_word(text[last]):
-                            last += 1
-                    elif last < len(text) and _is_word(text[last]):
+                    if index == _MARKER_INDEX:
+                        if field_order and (last == size or not _is_word(text[last])):
+                            markers.append(start)
                         continue
-                    key = (field_order, rule_index, start)
-                    if topic_index not in best or key < best[topic_index][:3]:
-                        best[topic_index] = (*key, field, last)
-        found = []
-        for topic_index in sorted(best):
-            field_order, rule_index, start, field, last = best[topic_index]
-            text = title if field_order == 0 else abstract
-            found.append(
-                TopicMatch(
+                    if wildcards[index]:
+                        while last < size and _is_word(text[last]):
+                            last += 1
+                    elif last < size and _is_word(text[last]):
+                        continue
+                    hits.append((field_order, start, last, index))
+        return self._candidates(title, abstract, hits, markers)
+
+    def match_with_regexes(self, title: str, abstract: str) -> list[Candidate]:
+        """The same result with one regular expression per phrase (slow, the reference)."""
+        hits = [
+            (field_order, m.start(), m.end(), index)
+            for field_order, text in enumerate((title, abstract))
+            for index, pattern in enumerate(self._patterns)
+            for m in pattern.finditer(text)
+        ]
+        markers = [marker.start() for marker in _MARKER.finditer(abstract)]
+        return self._candidates(title, abstract, hits, markers)
+
+    def _candidates(self, title, abstract, hits: list[tuple], markers) -> list[Candidate]:
+        if not hits:
+            return []
+        per_topic: dict[int, list[tuple]] = {}
+        topic_of = self._topic
+        for hit in hits:
+            per_topic.setdefault(topic_of[hit[3]], []).append(hit)
+        sentences = _Sentences(abstract, markers)
+        scored = []
+        for topic_index in sorted(per_topic):
+            kept = self._kept(per_topic[topic_index], self._excludes[topic_index])
+            if kept:
+                scored.append((topic_index, *self._evidence(kept, title, abstract, sentences)))
+        return self._decide(scored)
+
+    def _kept(self, hits: list[tuple], has_excludes: bool) -> list[tuple]:
+        """The hits that are evidence, in text order: not cancelled by an exclusion, and
+        each piece of text once (the longest match at a place)."""
+        if len(hits) == 1:
+            return [] if self._kind[hits[0][3]] == _EXCLUDE else hits
+        kinds = self._kind
+        excluded = [h for h in hits if kinds[h[3]] == _EXCLUDE] if has_excludes else ()
+        kept: list[tuple] = []
+        for hit in sorted(hits, key=lambda h: (h[0], h[1], -h[2], h[3])):
+            field_order, start, stop, index = hit
+            if kinds[index] == _EXCLUDE or any(
+                e[0] == field_order and e[1] < stop and start < e[2] for e in excluded
+            ):
+                continue
+            if kept and kept[-1][0] == field_order and start < kept[-1][2]:
+                continue
+            kept.append(hit)
+        return kept
+
+    def _evidence(self, kept, title, abstract, sentences) -> tuple[int, tuple[Evidence, ...]]:
+        """A topic's score in tenths and its evidence, from the kept hits."""
+        places = [self._place(hit, title, abstract, sentences) for hit in kept]
+        if len(kept) == 1:  # the common case, made short
+            return places[0][0], (self._one(kept[0], places[0], True, title, abstract),)
+        best: dict[str, int] = {}  # rule -> index in kept of its best match
+        for i, hit in enumerate(kept):
+            rule = self._text[hit[3]]
+            if rule not in best or places[i][0] > places[best[rule]][0]:
+                best[rule] = i
+        counted = set(best.values())
+        if len(counted) < len(kept):
+            recurrences = [i for i, h in enumerate(kept) if h[0] == 1 and i not in counted]
+            del recurrences[_MAX_RECURRENCES:]
+            counted.update(recurrences)
+        tenths = sum(places[i][0] for i in best.values()) + len(counted) - len(best)
+        evidence = tuple(
+            self._one(hit, places[i], i in counted, title, abstract, i + 1)
+            for i, hit in enumerate(kept)
+        )
+        return tenths, evidence
+
+    def _place(self, hit: tuple, title: str, abstract: str, sentences: _Sentences) -> tuple:
+        """A hit's weight in tenths, the kind of its sentence and its snippet."""
+        field_order, start, stop, index = hit
+        if field_order == 0:
+            return _TITLE_TENTHS, "title", _snippet(title, 0, len(title), start, stop)
+        kind, first, last = sentences.around(start)
+        weight = _ABSTRACT_TENTHS[self._kind[index] == _STRONG, kind == "contribution"]
+        return weight, kind, _snippet(abstract, first, last, start, stop)
+
+    def _one(self, hit, place, counted, title, abstract, position=1) -> Evidence:
+        field_order, start, stop, index = hit
+        matched = (abstract if field_order else title)[start:stop]
+        weight, kind, snippet = place
+        field_name = _FIELDS[field_order]
+        return Evidence(
+            position,
+            self._text[index],
+            field_name,
+            kind,
+            matched,
+            snippet,
+            weight / _TENTHS,
+            counted,
+        )
+
+    def _decide(self, scored: list[tuple[int, int, tuple[Evidence, ...]]]) -> list[Candidate]:
+        """Members (the strongest topics over their thresholds) and near-misses."""
+        thresholds = self._thresholds
+        passing = sorted((-s[1], s[0]) for s in scored if s[1] >= thresholds[s[0]])
+        ranks = {topic_index: rank for rank, (_, topic_index) in enumerate(passing, start=1)}
+        candidates = []
+        for topic_index, tenths, evidence in sorted(
+            scored, key=lambda s: (ranks.get(s[0], len(ranks) + 1), -s[1], s[0])
+        ):
+            rank = ranks.get(topic_index)
+            if rank is None:
+                reason = f"below threshold {self.topics[topic_index].threshold}"
+            elif rank > MAX_TOPICS:
+                rank, reason = None, f"beyond the {MAX_TOPICS} strongest topics"
+            else:
+                reason = None
+            candidates.append(
+                Candidate(
                     self.topics[topic_index].slug,
-                    self._rules[rule_index][1],
-                    field,
-                    text[start:last],
+                    tenths / _TENTHS,
+                    reason is None,
+                    rank,
+                    reason,
+                    explain(evidence) if reason is None else "",
+                    evidence,
                 )
             )
-        return found
+        return candidates
 
-    def match_with_regexes(self, title: str, abstract: str) -> list[TopicMatch]:
-        """The same result with one regular expression per rule (slow, the reference)."""
-        found = []
-        rule_index = 0
-        for topic in self.topics:
-            rules = [(rule, self._patterns[rule_index + i]) for i, rule in enumerate(topic.rules)]
-            rule_index += len(topic.rules)
-            hit = _first_match(rules, "title", title) or _first_match(rules, "abstract", abstract)
-            if hit:
-                found.append(TopicMatch(topic.slug, *hit))
-        return found
+
+class _Sentences:
+    """An abstract's sentences and their kinds, found only when first asked."""
+
+    def __init__(self, abstract: str, markers: list[int]):
+        self.abstract = abstract
+        self.markers = markers
+        self.starts: list[int] = []
+        self.contributions: set[int] = set()  # indexes of contribution sentences
+
+    def around(self, offset: int) -> tuple[str, int, int]:
+        """The kind, start and end of the sentence that holds ``offset``."""
+        starts = self.starts
+        if not starts:
+            starts += sentence_starts(self.abstract)
+            self.contributions = {
+                bisect.bisect_right(starts, at) - 1
+                for at in contribution_offsets(self.abstract, self.markers)
+            }
+        i = bisect.bisect_right(starts, offset) - 1
+        last = starts[i + 1] if i + 1 < len(starts) else len(self.abstract)
+        kind = "contribution" if i in self.contributions else "background"
+        return kind, starts[i], last
+
+
+SNIPPET_LENGTH = 200
+
+
+def _snippet(text: str, first: int, last: int, start: int, stop: int) -> str:
+    """The sentence ``text[first:last]``, or at most 200 characters of it around the match."""
+    sentence = text[first:last].strip()
+    if len(sentence) <= SNIPPET_LENGTH:
+        return sentence
+    middle = (start + stop) // 2
+    begin = max(first, min(middle - SNIPPET_LENGTH // 2, last - SNIPPET_LENGTH))
+    return text[begin : begin + SNIPPET_LENGTH].strip()
+
+
+_PLACES = {
+    "title": "in the title",
+    "contribution": "in a contribution sentence",
+    "background": "in a background sentence",
+}
+
+
+def explain(evidence: tuple[Evidence, ...]) -> str:
+    """The counted evidence in plain words, strongest first:
+    ``“LoRA” in the title; “low-rank adaptation” in a contribution sentence``."""
+    rules = {e.rule for e in evidence if e.counted}
+    best = []
+    for e in sorted(evidence, key=lambda e: (-e.weight, e.position)):
+        if e.counted and e.rule in rules:
+            rules.discard(e.rule)
+            best.append(f"“{' '.join(e.matched.split())}” {_PLACES[e.sentence_kind]}")
+    more = sum(e.counted for e in evidence) - len(best)
+    if more:
+        best.append(f"{more} more mention{'s' if more != 1 else ''} in the abstract")
+    return "; ".join(best)
 
 
 # Every character ``\\s`` matches becomes a space (one for one, so offsets stay valid).
@@ -142,11 +496,7 @@ def _spellings(rule: str) -> set[str]:
     return spellings
 
 
-def _first_match(rules, field: str, text: str):
-    for rule, pattern in rules:
-        if match := pattern.search(text):
-            return rule, field, match.group(0)
-    return None
+# ---- the YAML file ---------------------------------------------------------------------
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -162,17 +512,26 @@ def _construct_mapping(loader, node):
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def load_topics(path: str | Path) -> list[Topic]:
+def load_taxonomy(path: str | Path) -> Taxonomy:
     """Read and check ``topics.yml``; problems raise :class:`InputError` with the line."""
     source = display_path(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
         raise InputError(source, None, f"not UTF-8 text: {error}") from None
-    return parse_topics(text, source)
+    return parse_taxonomy(text, source)
+
+
+def load_topics(path: str | Path) -> list[Topic]:
+    """The topics of ``topics.yml`` (see :func:`load_taxonomy`)."""
+    return load_taxonomy(path).topics
 
 
 def parse_topics(text: str, source: str) -> list[Topic]:
+    return parse_taxonomy(text, source).topics
+
+
+def parse_taxonomy(text: str, source: str) -> Taxonomy:
     try:
         data = yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as error:
@@ -183,35 +542,90 @@ def parse_topics(text: str, source: str) -> list[Topic]:
         ) from None
     if not isinstance(data, dict) or not isinstance(data.get("topics"), list):
         raise InputError(source, 1, "expected a mapping with a 'topics:' list")
+    unknown = sorted(str(k) for k in data if k not in ("topics", "retired", "__line__"))
+    if unknown:
+        raise InputError(source, 1, f"unknown key {unknown[0]!r} (expected 'topics', 'retired')")
     topics: list[Topic] = []
-    seen: set[str] = set()
     for position, item in enumerate(data["topics"]):
-        if not isinstance(item, dict):
-            raise InputError(source, None, f"topic {position + 1} is not a mapping")
-        line = item["__line__"]
-        for key in ("slug", "name", "description", "rules"):
-            if not item.get(key):
-                raise InputError(source, line, f"topic {position + 1} has no {key!r}")
-        slug = item["slug"]
-        if not isinstance(slug, str) or not _SLUG.match(slug):
-            raise InputError(
-                source, line, f"topic slug {slug!r} must be lowercase letters, digits and hyphens"
-            )
-        if slug in seen:
-            raise InputError(source, line, f"duplicate topic slug {slug!r}")
-        seen.add(slug)
-        rules = item["rules"]
-        if not isinstance(rules, list) or not all(isinstance(r, str) and r.strip() for r in rules):
-            raise InputError(source, line, f"topic {slug!r}: 'rules' must be a list of phrases")
-        topics.append(
-            Topic(
-                slug=slug,
-                name=str(item["name"]).strip(),
-                description=" ".join(str(item["description"]).split()),
-                rules=tuple(rule.strip() for rule in rules),
-                position=position,
-            )
-        )
+        topic = _parse_topic(item, position, source)
+        if any(t.slug == topic.slug for t in topics):
+            raise InputError(source, item["__line__"], f"duplicate topic slug {topic.slug!r}")
+        topics.append(topic)
     if not topics:
         raise InputError(source, 1, "no topics defined")
-    return topics
+    return Taxonomy(topics, _parse_retired(data.get("retired"), topics, source))
+
+
+def _parse_topic(item: object, position: int, source: str) -> Topic:
+    if not isinstance(item, dict):
+        raise InputError(source, None, f"topic {position + 1} is not a mapping")
+    line = item["__line__"]
+    for key in ("slug", "name", "description"):
+        if not item.get(key):
+            raise InputError(source, line, f"topic {position + 1} has no {key!r}")
+    if not item.get("rules") and not item.get("strong"):
+        raise InputError(source, line, f"topic {position + 1} has no 'rules'")
+    slug = item["slug"]
+    if not isinstance(slug, str) or not _SLUG.match(slug):
+        raise InputError(
+            source, line, f"topic slug {slug!r} must be lowercase letters, digits and hyphens"
+        )
+    unknown = sorted(str(k) for k in item if k not in (*TOPIC_KEYS, "__line__"))
+    if unknown:
+        raise InputError(
+            source,
+            line,
+            f"topic {slug!r}: unknown key {unknown[0]!r} (expected {', '.join(TOPIC_KEYS)})",
+        )
+    phrases = {key: _phrases(item, key, slug, source, line) for key in ("rules", "strong")}
+    threshold = item.get("threshold", DEFAULT_THRESHOLD)
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float) or threshold <= 0:
+        raise InputError(
+            source,
+            line,
+            f"topic {slug!r}: 'threshold' must be a positive number, not {threshold!r}",
+        )
+    return Topic(
+        slug=slug,
+        name=str(item["name"]).strip(),
+        description=" ".join(str(item["description"]).split()),
+        # A strong phrase is a rule too, without being listed twice.
+        rules=tuple(dict.fromkeys(phrases["rules"] + phrases["strong"])),
+        position=position,
+        strong=phrases["strong"],
+        exclude=_phrases(item, "exclude", slug, source, line),
+        threshold=float(threshold),
+    )
+
+
+def _phrases(item: dict, key: str, slug: str, source: str, line: int) -> tuple[str, ...]:
+    value = item.get(key) or []
+    if not isinstance(value, list) or not all(
+        isinstance(p, str) and re.search(r"\w", p) for p in value
+    ):
+        raise InputError(source, line, f"topic {slug!r}: {key!r} must be a list of phrases")
+    return tuple(p.strip() for p in value)
+
+
+def _parse_retired(value: object, topics: list[Topic], source: str) -> dict[str, str]:
+    """``retired:`` maps the slug of a merged topic to the topic that took it in."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InputError(source, None, "'retired' must map old topic slugs to kept ones")
+    line = value["__line__"]
+    slugs = {t.slug for t in topics}
+    retired = {}
+    for old, kept in value.items():
+        if old == "__line__":
+            continue
+        if not isinstance(old, str) or not _SLUG.match(old):
+            raise InputError(
+                source, line, f"retired slug {old!r} must be lowercase letters, digits and hyphens"
+            )
+        if old in slugs:
+            raise InputError(source, line, f"retired slug {old!r} is still a topic")
+        if kept not in slugs:
+            raise InputError(source, line, f"retired slug {old!r}: {kept!r} is not a topic")
+        retired[old] = kept
+    return dict(sorted(retired.items()))

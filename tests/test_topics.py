@@ -1,7 +1,15 @@
 import pytest
+import sqlite_utils
 
 from papershelf.errors import InputError
-from papershelf.topics import TopicRules, load_topics, parse_topics, rule_pattern
+from papershelf.topics import (
+    TopicRules,
+    load_topics,
+    parse_taxonomy,
+    parse_topics,
+    rule_pattern,
+    sentence_kind,
+)
 
 from .conftest import TOPICS
 
@@ -24,18 +32,129 @@ def test_rules_match_whole_words_ignoring_case(rule, text, matches):
     assert bool(rule_pattern(rule).search(text)) is matches
 
 
-def test_first_rule_and_field_are_recorded():
-    topics = parse_topics(
-        "topics:\n"
-        "  - slug: peft\n    name: PEFT\n    description: d\n    rules: [LoRA, adapter*]\n"
-        "  - slug: dialogue\n    name: Dialogue\n    description: d\n    rules: [dialogue]\n",
-        "t.yml",
+def _rules(yaml_topics: str) -> TopicRules:
+    return TopicRules(parse_topics("topics:\n" + yaml_topics, "t.yml"))
+
+
+def _topic(slug: str, rules: str, extra: str = "") -> str:
+    return f"  - slug: {slug}\n    name: {slug}\n    description: d\n    rules: [{rules}]\n{extra}"
+
+
+PEFT = _topic("peft", "adapter*, LoRA", "    strong: [low-rank adaptation]\n")
+CONTRIBUTION = "In this work we propose {}."
+BACKGROUND = "Large models are costly, and {} is popular."
+
+
+def _scores(rules: TopicRules, title: str, abstract: str) -> dict[str, tuple]:
+    return {c.topic: (c.score, c.member, c.rank, c.reason) for c in rules.match(title, abstract)}
+
+
+def test_every_match_is_evidence_with_its_place_and_sentence():
+    found = _rules(PEFT).match("Adapters for chat", f"{BACKGROUND.format('LoRA')} We use LoRA.")
+    assert [
+        (e.rule, e.field, e.sentence_kind, e.matched, e.snippet, e.weight, e.counted)
+        for e in found[0].evidence
+    ] == [
+        ("adapter*", "title", "title", "Adapters", "Adapters for chat", 1.0, True),
+        ("LoRA", "abstract", "background", "LoRA", "Large models are costly, and LoRA is popular.",
+         0.2, True),
+        ("LoRA", "abstract", "background", "LoRA", "We use LoRA.", 0.2, True),
+    ]  # fmt: skip
+    assert found[0].score == 1.3  # 1.0 + 0.2 + one recurrence 0.1
+
+
+@pytest.mark.parametrize(
+    ("title", "abstract", "expected"),
+    [
+        ("LoRA everywhere", "Nothing here.", (1.0, True, 1, None)),  # the title alone is enough
+        ("A study", CONTRIBUTION.format("LoRA"), (0.5, False, None, "below threshold 1.0")),
+        ("A study", BACKGROUND.format("LoRA"), (0.2, False, None, "below threshold 1.0")),
+        # a strong phrase is enough alone where the paper says what it does, not elsewhere
+        ("A study", CONTRIBUTION.format("low-rank adaptation"), (1.0, True, 1, None)),
+        ("A study", BACKGROUND.format("low-rank adaptation"), (0.5, False, None,
+                                                                 "below threshold 1.0")),
+        # two distinct rules in the contribution sentence add up
+        ("A study", CONTRIBUTION.format("LoRA adapters"), (1.0, True, 1, None)),
+    ],
+)  # fmt: skip
+def test_weights_by_field_sentence_and_strength(title, abstract, expected):
+    assert _scores(_rules(PEFT), title, abstract) == {"peft": expected}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "kind"),
+    [
+        ("We propose a new adapter.", "contribution"),
+        ("We first carefully propose adapters.", "contribution"),
+        ("Here, we study adapters.", "contribution"),
+        ("This paper studies adapters.", "contribution"),
+        ("In this work, adapters are studied.", "contribution"),
+        ("Our experiments use adapters.", "contribution"),
+        ("We are interested in adapters.", "background"),
+        ("Adapters we know are popular.", "background"),
+        ("Recent work studies adapters.", "background"),
+    ],
+)
+def test_contribution_and_background_sentences(sentence, kind):
+    assert sentence_kind(sentence) == kind
+    found = _rules(PEFT).match("A study", f"Models are large. {sentence} The end.")
+    assert [e.sentence_kind for e in found[0].evidence] == [kind]
+
+
+def test_recurrence_adds_a_tenth_each_up_to_three_tenths():
+    abstract = " ".join(f"Sentence {i} uses adapters." for i in range(6))
+    (candidate,) = _rules(PEFT).match("A study", abstract)
+    assert candidate.score == 0.5  # 0.2 + 0.3
+    assert [e.counted for e in candidate.evidence] == [True, True, True, True, False, False]
+    assert candidate.reason == "below threshold 1.0"
+
+
+def test_an_exclusion_cancels_the_match_it_overlaps():
+    rules = _rules(_topic("code", "code, source code", "    exclude: [source code is available]\n"))
+    assert rules.match("A study", "Our source code is available online.") == []
+    (candidate,) = rules.match("Code models", "Our source code is available online.")
+    assert [e.matched for e in candidate.evidence] == ["Code"]
+
+
+def test_a_topic_threshold_is_its_own():
+    rules = _rules(_topic("peft", "LoRA", "    threshold: 0.5\n"))
+    assert _scores(rules, "A study", CONTRIBUTION.format("LoRA")) == {"peft": (0.5, True, 1, None)}
+
+
+def test_the_three_strongest_topics_are_kept_and_the_strongest_is_primary():
+    rules = _rules(
+        _topic("a", "alpha") + _topic("b", "beta") + _topic("c", "gamma") + _topic("d", "delta")
     )
-    found = TopicRules(topics).match("Adapters for chat", "We use LoRA and adapters; dialogue.")
-    assert [(m.topic, m.rule, m.field, m.matched) for m in found] == [
-        ("peft", "adapter*", "title", "Adapters"),
-        ("dialogue", "dialogue", "abstract", "dialogue"),
+    found = rules.match("Alpha beta gamma delta", "We propose gamma. We study delta.")
+    assert [(c.topic, c.score, c.rank, c.primary, c.reason) for c in found] == [
+        ("c", 1.1, 1, True, None),  # the title, and one more mention
+        ("d", 1.1, 2, False, None),
+        ("a", 1.0, 3, False, None),  # ties by the topics' order
+        ("b", 1.0, None, False, "beyond the 3 strongest topics"),
     ]
+    assert found[0].explanation == "“gamma” in the title; 1 more mention in the abstract"
+    assert found[3].explanation == ""  # only memberships are explained on pages
+
+
+def test_text_matched_by_two_rules_of_a_topic_is_evidence_once():
+    rules = _rules(_topic("peft", "parameter-efficient, parameter efficient, efficient"))
+    (candidate,) = rules.match("Parameter-efficient tuning", "")
+    assert [(e.rule, e.matched) for e in candidate.evidence] == [
+        ("parameter-efficient", "Parameter-efficient")
+    ]
+
+
+def test_scoring_is_deterministic(tmp_path, fixture_listings):
+    from papershelf.pipeline import build_database
+
+    tables = ("paper_topics", "topic_scores", "topic_evidence")
+    dumps = []
+    for name in ("one.db", "two.db"):
+        build_database(fixture_listings, TOPICS, tmp_path / name)
+        db = sqlite_utils.Database(tmp_path / name)
+        dumps.append({t: list(db.execute(f"select * from {t}").fetchall()) for t in tables})
+    assert dumps[0] == dumps[1]
+    assert all(dumps[0][t] for t in tables)
 
 
 def test_real_taxonomy_loads():
@@ -66,11 +185,44 @@ def test_real_taxonomy_loads():
             "  - slug: a\n    name: A\n    description: d\n    rules: [y]\n",
             "t.yml:6: duplicate topic slug 'a'",
         ),
+        (
+            "topics:\n" + _topic("a", "x", "    threshold: high\n"),
+            "t.yml:2: topic 'a': 'threshold' must be a positive number, not 'high'",
+        ),
+        (
+            "topics:\n" + _topic("a", "x", "    threshold: 0\n"),
+            "t.yml:2: topic 'a': 'threshold' must be a positive number, not 0",
+        ),
+        (
+            "topics:\n" + _topic("a", "x", "    strong: LoRA\n"),
+            "t.yml:2: topic 'a': 'strong' must be a list of phrases",
+        ),
+        (
+            "topics:\n" + _topic("a", "x", "    exclude: ['-*']\n"),
+            "t.yml:2: topic 'a': 'exclude' must be a list of phrases",
+        ),
+        (
+            "topics:\n" + _topic("a", "x", "    stong: [y]\n"),
+            "t.yml:2: topic 'a': unknown key 'stong' (expected slug, name, description, "
+            "rules, strong, exclude, threshold)",
+        ),
+        (
+            "topics:\n" + _topic("a", "x") + "retired:\n  old: gone\n",
+            "t.yml:7: retired slug 'old': 'gone' is not a topic",
+        ),
+        (
+            "topics:\n" + _topic("a", "x") + "retired:\n  a: a\n",
+            "t.yml:7: retired slug 'a' is still a topic",
+        ),
+        (
+            "topics:\n" + _topic("a", "x") + "version: 2\n",
+            "t.yml:1: unknown key 'version' (expected 'topics', 'retired')",
+        ),
     ],
 )
 def test_bad_topics_name_file_and_line(text, message):
     with pytest.raises(InputError) as info:
-        parse_topics(text, "t.yml")
+        parse_taxonomy(text, "t.yml")
     assert str(info.value) == message
 
 
@@ -87,6 +239,17 @@ def test_fast_matcher_agrees_with_the_regex_reference():
         ("Fine\u2003tuning with LoRA_x and lora", "İstanbul LoRA\u00a0adapters, in-context."),
         ("ADAPTERS-based FINETUNING", "retrieval-augmented\tgeneration; RL."),
     ]
-    assert sum(bool(rules.match(*t)) for t in texts) > 250
+    assert sum(any(c.member for c in rules.match(*t)) for t in texts) > 200
     for title, abstract in texts:
         assert rules.match(title, abstract) == rules.match_with_regexes(title, abstract), title
+
+
+def test_new_keys_are_optional_and_a_strong_phrase_is_a_rule():
+    taxonomy = parse_taxonomy(
+        "topics:\n" + PEFT + _topic("merging", "model merging") + "retired:\n  soups: merging\n",
+        "t.yml",
+    )
+    peft, merging = taxonomy.topics
+    assert peft.rules == ("adapter*", "LoRA", "low-rank adaptation")
+    assert (merging.strong, merging.exclude, merging.threshold) == ((), (), 1.0)
+    assert taxonomy.retired == {"soups": "merging"}
