@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from .curation import labels_path
 from .notebook import ENVIRONMENT_VARIABLE
 
 EXECUTION_TIMEOUT = 600  # seconds per cell
@@ -40,6 +41,10 @@ def notebook_pages(notebooks_dir: Path, db_path: Path, cache_dir: Path) -> list[
     if not notebooks_dir.is_dir():
         return []
     db_digest = _digest(db_path.read_bytes())
+    # The topic-quality section also reads the labels: a change to them reruns it.
+    labels = labels_path(notebooks_dir)
+    if labels.exists():
+        db_digest += _digest(labels.read_bytes())
     cached = {}
     for path in sorted(notebooks_dir.glob("*.ipynb")):
         key = _digest(path.read_bytes() + db_digest.encode() + FORMAT_VERSION.encode())[:16]

@@ -101,3 +101,23 @@ def test_exploring_notebook_has_clear_axis_labels():
     notebook = nbformat.read(NOTEBOOKS / "exploring.ipynb", as_version=4)
     code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
     assert code.count("xlabel=") >= 6
+
+
+def test_changing_the_topic_labels_runs_the_notebooks_again(tmp_path, real_db):
+    (tmp_path / "mkdocs.yml").write_text("site_name: t\n", encoding="utf-8")
+    (tmp_path / "content").mkdir()
+    labels = tmp_path / "content" / "topic-labels.yml"
+    labels.write_text("papers: []\n", encoding="utf-8")
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_markdown_cell("# Tiny"), nbformat.v4.new_code_cell("1 + 1")]
+    nbformat.write(notebook, notebooks / "tiny.ipynb")
+    cache = tmp_path / "cache"
+    notebook_pages(notebooks, real_db, cache)
+    first = sorted(p.name for p in cache.iterdir())
+    notebook_pages(notebooks, real_db, cache)
+    assert sorted(p.name for p in cache.iterdir()) == first  # nothing changed: cached
+    labels.write_text("papers: []\n# relabelled\n", encoding="utf-8")
+    notebook_pages(notebooks, real_db, cache)
+    assert sorted(p.name for p in cache.iterdir()) != first
