@@ -99,8 +99,10 @@ def test_a_build_in_shares_gives_the_same_site(real_db, real_site, notebook_cach
 def test_a_failing_share_fails_the_build_with_its_warning(tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "index.md").write_text("# Home\n", encoding="utf-8")
-    (docs / "zebra.md").write_text("# Zebra\n\n[gone](missing.md)\n", encoding="utf-8")
+    # Every generated page has front matter with a title (the build checks it was read).
+    (docs / "index.md").write_text('---\ntitle: "Home"\n---\n# Home\n', encoding="utf-8")
+    zebra = '---\ntitle: "Zebra"\n---\n# Zebra\n\n[gone](missing.md)\n'
+    (docs / "zebra.md").write_text(zebra, encoding="utf-8")
     config = tmp_path / "mkdocs.yml"
     config.write_text("site_name: t\nvalidation:\n  unrecognized_links: warn\n", "utf-8")
     site = tmp_path / "site"
