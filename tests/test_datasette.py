@@ -54,8 +54,10 @@ def test_canned_papers_in_topic(datasette, real_db):
     expected = sqlite_utils.Database(real_db)["topics"].get("model-merging")["paper_count"]
     assert len(rows) == expected > 0
     assert any(r["title"].startswith("LiNeS") for r in rows)
-    dates = [r["published"] for r in rows if r["published"]]
-    assert dates == sorted(dates, reverse=True)
+    # Primary memberships first, then by score (then newest first).
+    strengths = [(r["is_primary"], r["score"]) for r in rows]
+    assert strengths == sorted(strengths, reverse=True)
+    assert all(r["explanation"] for r in rows)
 
 
 def test_canned_most_upvoted(datasette):

@@ -114,7 +114,9 @@ COLLECTIONS = [
                 "Parameter-efficient fine-tuning — 1 paper\n",
             ],
             "topics/parameter-efficient-fine-tuning": ["1 paper."],
-            "topics/agents-tool-use": ["No paper in the collection matches these rules yet."],
+            "topics/agents-tool-use": [
+                "No paper in the collection has enough evidence for this topic yet."
+            ],
             "listings/*": ["1 entry, 1 distinct paper"],
             "papers": ["1 paper, newest first by year."],
             "papers/lora-adapters-for-tiny-models": ["Related papers\nNone found."],
@@ -137,7 +139,7 @@ COLLECTIONS = [
                 "No paper mentions low rank adaptation (2 searched).",
             ],
             "": ["No paper matched the rules of any topic yet."],
-            "topics/code": ["No paper in the collection matches these rules yet."],
+            "topics/code": ["No paper in the collection has enough evidence for this topic yet."],
         },
         says_not={"topics/code": ["Published"]},
         figures={"exploring": 0, "querying": 0},

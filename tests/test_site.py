@@ -111,23 +111,67 @@ def test_inferred_year_is_marked(real_db, real_site):
     assert "(year inferred)" in page(root / "site", f"papers/{row['slug']}")
 
 
-def test_topic_page_lists_papers_newest_first_with_chart_and_related_topics(real_db, real_site):
+def test_topic_page_lists_papers_by_strength_then_date_with_chart_and_related_topics(
+    real_db, real_site
+):
     root, _ = real_site
     db = sqlite_utils.Database(real_db)
     html = page(root / "site", "topics/model-merging")
     rows = list(
         db.query(
-            "select p.slug, p.published from paper_topics t join papers p on p.slug = t.paper "
-            "where t.topic = 'model-merging' order by p.published desc nulls last, p.slug desc"
+            "select p.slug, t.is_primary, t.score, p.published from paper_topics t "
+            "join papers p on p.slug = t.paper where t.topic = 'model-merging'"
         )
     )
-    positions = [html.index(f'href="../../papers/{r["slug"]}/"') for r in rows]
-    dated = [p for p, r in zip(positions, rows, strict=True) if r["published"]]
-    assert dated == sorted(dated)
+    assert len({(r["is_primary"], r["score"]) for r in rows}) > 2  # the order is tested
+    rows.sort(key=lambda r: html.index(f'href="../../papers/{r["slug"]}/"'))
+    keys = [(-r["is_primary"], -r["score"]) for r in rows]
+    assert keys == sorted(keys)
+    for a, b in zip(rows, rows[1:], strict=False):
+        if (a["is_primary"], a["score"]) == (b["is_primary"], b["score"]) and b["published"]:
+            assert (a["published"] or "") >= b["published"]
     assert "charts/topic-model-merging-light.svg#only-light" in html
     assert "charts/topic-model-merging-dark.svg#only-dark" in html
     assert "Related topics" in html
     assert "<code>model merging</code>" in html
+
+
+class _Evidence(HTMLParser):
+    """The text of each ``ps-evidence`` span of a page, as a visitor reads it."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.spans: list[str] = []
+        self.depth = 0
+
+    def handle_starttag(self, tag, attrs):
+        if self.depth:
+            self.depth += 1
+        elif tag == "span" and ("class", "ps-evidence") in attrs:
+            self.depth = 1
+            self.spans.append("")
+
+    def handle_endtag(self, tag):
+        self.depth = max(0, self.depth - 1)
+
+    def handle_data(self, data):
+        if self.depth:
+            self.spans[-1] += data
+
+
+def test_a_paper_page_shows_exactly_the_stored_explanation_primary_first(real_db, real_site):
+    root, _ = real_site
+    db = sqlite_utils.Database(real_db)
+    explained = {}
+    for row in db["paper_topics"].rows_where(order_by="paper, rank"):
+        explained.setdefault(row["paper"], []).append(row["explanation"])
+    assert len(explained) > 200
+    for slug, explanations in explained.items():
+        html = page(root / "site", f"papers/{slug}")
+        parser = _Evidence()
+        parser.feed(html)
+        assert parser.spans == explanations, slug
+        assert "(rule" not in html and "primary topic" in html
 
 
 def test_listing_page_keeps_listing_order(real_db, real_site):

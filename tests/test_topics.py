@@ -253,3 +253,26 @@ def test_new_keys_are_optional_and_a_strong_phrase_is_a_rule():
     assert peft.rules == ("adapter*", "LoRA", "low-rank adaptation")
     assert (merging.strong, merging.exclude, merging.threshold) == ((), (), 1.0)
     assert taxonomy.retired == {"soups": "merging"}
+
+
+def test_a_retired_slug_redirects_to_the_topic_that_took_it_in(tmp_path, fixture_listings):
+    from papershelf.pipeline import build_database
+    from papershelf.site import build_site
+
+    from .conftest import CONFIG, METADATA
+
+    topics = tmp_path / "topics.yml"
+    topics.write_text(
+        TOPICS.read_text(encoding="utf-8") + "\nretired:\n  model-soups: model-merging\n",
+        encoding="utf-8",
+    )
+    build_database(fixture_listings, topics, tmp_path / "papers.db")
+    db = sqlite_utils.Database(tmp_path / "papers.db")
+    assert list(db["retired_topics"].rows) == [{"slug": "model-soups", "topic": "model-merging"}]
+    # MkDocs in strict mode: the redirect page must not warn either.
+    build_site(tmp_path / "papers.db", tmp_path / "site", tmp_path / "docs", CONFIG, METADATA)
+    html = (tmp_path / "site" / "topics" / "model-soups" / "index.html").read_text("utf-8")
+    assert '<meta http-equiv="refresh" content="0; url=../model-merging/">' in html
+    assert '<a href="../model-merging/">' in html
+    for slug in load_topics(TOPICS):  # every topic keeps its page
+        assert (tmp_path / "site" / "topics" / slug.slug / "index.html").exists()
