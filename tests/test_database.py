@@ -1,3 +1,4 @@
+import re
 import sqlite3
 
 import pytest
@@ -118,10 +119,9 @@ def test_near_misses_are_queryable_strongest_first(real_db):
     rows = list(db.query("select * from topic_near_misses"))
     assert rows
     assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
-    assert {r["reason"] for r in rows} <= {
-        "below threshold 1.0",
-        "beyond the 3 strongest topics",
-    }
+    reasons = {r["reason"] for r in rows}
+    allowed = re.compile(r"below threshold \d\.\d|beyond the 3 strongest topics")
+    assert all(allowed.fullmatch(reason) for reason in reasons), reasons
     assert all(r["best_evidence"] and r["best_evidence"].startswith("“") for r in rows)
     members = {(r["paper"], r["topic"]) for r in db["paper_topics"].rows}
     assert not members & {(r["paper"], r["topic"]) for r in rows}

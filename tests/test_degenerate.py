@@ -21,8 +21,11 @@ import pytest
 import sqlite_utils
 
 from papershelf.pipeline import build_database
+from papershelf.topics import load_topics
 
 from .conftest import LISTINGS, TOPICS, build_site_into
+
+TOPIC_COUNT = len(load_topics(TOPICS))
 
 ONE_PAPER = """\
 Daily Papers
@@ -72,7 +75,7 @@ COLLECTIONS = [
         {"001_c0a37795df050ea4.txt": LISTINGS / "001_c0a37795df050ea4.txt"},
         says={
             "analysis/exploring": [
-                "65 papers, 0 with a publication date, 30 topics",
+                f"65 papers, 0 with a publication date, {TOPIC_COUNT} topics",
                 "No paper has a publication date (65 papers in all;",
                 "so there is nothing to chart by year or month.",
                 "Growth needs dated papers in topics from two years at least; "
@@ -88,14 +91,15 @@ COLLECTIONS = [
             "listings/*": ["65 entries, 65 distinct papers"],
         },
         says_not={"": ["Most upvoted", "Newest", "Papers over time"]},
-        figures={"exploring": 3, "querying": 0},
+        figures={"exploring": 4, "querying": 0},
     ),
     Collection(
         "one-paper",
         {"single.txt": ONE_PAPER},
         says={
             "analysis/exploring": [
-                "1 paper, 1 with a publication date, 30 topics, 1 paper-topic membership",
+                f"1 paper, 1 with a publication date, {TOPIC_COUNT} topics, "
+                "1 paper-topic membership",
                 "Growth needs dated papers in topics from two years at least; "
                 "all of them are from 2024.",
                 "No two topics share a paper: only Parameter-efficient fine-tuning has papers.",
@@ -122,14 +126,15 @@ COLLECTIONS = [
             "papers/lora-adapters-for-tiny-models": ["Related papers\nNone found."],
         },
         says_not={"": ["Agents and tool use"]},
-        figures={"exploring": 4, "querying": 1},
+        figures={"exploring": 5, "querying": 1},
     ),
     Collection(
         "no-topic-matched",
         {"teapots.txt": NO_TOPIC_MATCHED},
         says={
             "analysis/exploring": [
-                "No topic rule matched any of the 2 papers, so all 30 topics are empty.",
+                f"No topic rule matched any of the 2 papers, so all {TOPIC_COUNT} topics "
+                "are empty.",
                 "No two topics share a paper: no paper is in a topic.",
                 "No paper is in a topic, so there is no code-link coverage by topic to show.",
                 "No paper shows upvotes (2 papers in all;",
