@@ -128,7 +128,8 @@ class _Date:
     day: int
     year: int | None
     upvotes: int | None
-    text: str
+    text: str  # the whole line, as the listing shows it
+    shown: str  # the date alone, without the upvote count that may follow it
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,7 @@ def parse_listing(text: str, source: str, year: int | None = None) -> Listing:
                 abstract=abstract_tok.text,
                 authors_count=authors,
                 published=published,
-                published_text=date.text if date else None,
+                published_text=date.shown if date else None,
                 year_inferred=inferred,
                 upvotes=(date.upvotes or 0) if date else None,
             )
@@ -291,6 +292,7 @@ def _parse_date(text: str, source: str, line: int) -> _Date:
         year=int(match["year"]) if match["year"] else None,
         upvotes=_count(match["upvotes"], "upvote count", source, line),
         text=text,
+        shown=text[: match.end("year") if match["year"] else match.end("day")],
     )
     # Check the day now, whatever the year turns out to be (Feb 29 is checked later).
     _make_date(date.year or 2000, date, source, line)

@@ -62,7 +62,7 @@ def test_rich_layout_fixture():
         abstract="We train a process reward model for math reasoning from outcome labels alone.",
         authors_count=9,
         published=dt.date(2025, 8, 13),
-        published_text="Aug 13 5",
+        published_text="Aug 13",  # the date as shown; the 5 is upvotes
         year_inferred=True,
         upvotes=5,
     )
@@ -79,7 +79,7 @@ def test_yearless_date_without_any_year_is_a_warning():
     text = "Mar 14\n\nTitle\n\nAbstract.\n\n  • 2 authors\n·\nAug 13 5\n"
     listing = parse_listing(text, "x.txt")
     assert listing.entries[0].published is None
-    assert listing.entries[0].published_text == "Aug 13 5"
+    assert listing.entries[0].published_text == "Aug 13"
     assert [(w.line, w.message) for w in listing.warnings] == [
         (9, "date 'Aug 13 5' has no year and the listing's year is unknown; pass --year to date it")
     ]
@@ -214,3 +214,13 @@ def test_markup_in_listings_is_kept_as_text():
     entry = parse_listing(text, "x.txt").entries[0]
     assert entry.title == "<script>alert(1)</script> {{ x }}"
     assert entry.abstract == "[link](javascript:alert(1)) <b>hi</b>"
+
+
+def test_published_text_is_the_date_without_the_upvote_count():
+    text = "Mar 14\n\nTitle\n\nAbstract.\n\n  • 2 authors\n·\nOct 2, 2024 5\n"
+    entry = parse_listing(text, "x.txt").entries[0]
+    assert (entry.published_text, entry.published, entry.upvotes) == (
+        "Oct 2, 2024",
+        dt.date(2024, 10, 2),
+        5,
+    )
