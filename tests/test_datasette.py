@@ -4,7 +4,9 @@ import asyncio
 import collections
 import csv
 import io
+import re
 import sqlite3
+from urllib.parse import quote, urlencode
 
 import pytest
 import yaml
@@ -187,3 +189,87 @@ def test_configured_sorts_are_on_columns_with_unique_values(real_db):
                     f'select count(*), count(distinct "{column}") from "{name}"'
                 ).fetchone()
                 assert distinct == total, f"{name}.{column} has ties: Datasette pages it wrongly"
+
+
+# --- Canned queries that never error ---
+
+QUERIES = yaml.safe_load(METADATA.read_text())["databases"]["papers"]["queries"]
+# A usual value for each parameter; every query is also tried without, empty and quote-only.
+NORMAL_INPUT = {"q": "instruction tuning", "topic": "Model merging", "limit": "20"}
+AWKWARD_INPUT = ["", " ", '"', '""', "'", '" "', "*", "(", "NEAR", "-"]
+
+
+def canned_query_paths() -> list[str]:
+    paths = []
+    for name, query in sorted(QUERIES.items()):
+        params = sorted(re.findall(r"(?<!:):(\w+)", query["sql"]))
+        paths.append(f"/papers/{name}")
+        for value in AWKWARD_INPUT:
+            paths.append(f"/papers/{name}?" + urlencode({p: value for p in params}))
+        if params:
+            paths.append(f"/papers/{name}?" + urlencode({p: NORMAL_INPUT[p] for p in params}))
+    return paths
+
+
+@pytest.mark.parametrize("path", canned_query_paths())
+def test_canned_query_answers_200_whatever_the_input(datasette, path):
+    for suffix in ("", ".json"):
+        base, _, query = path.partition("?")
+        response = asyncio.run(datasette.client.get(f"{base}{suffix}?{query}"))
+        assert response.status_code == 200, (path, response.text[:300])
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_canned_query_has_title_description_licence_and_source(datasette, name):
+    query = QUERIES[name]
+    assert query.get("title") and query.get("description"), name
+    page = asyncio.run(datasette.client.get(f"/papers/{name}")).text
+    assert "Data license:" in page and "CC BY 4.0" in page, name
+    assert "Data source:" in page and "https://huggingface.co/papers" in page, name
+
+
+def test_search_ranks_by_relevance_and_says_how_many_it_found(datasette, real_db):
+    rows = get_json(datasette, "/papers/search.json?_shape=array&q=tune*&limit=")
+    with sqlite3.connect(real_db) as conn:
+        (found,) = conn.execute(
+            "select count(*) from papers_fts where papers_fts match '\"tune*\"'"
+        ).fetchone()
+    assert found > 100  # more than the default limit: the query says so
+    assert len(rows) == 100
+    assert {r["matches"] for r in rows} == {found}
+    assert [r["position"] for r in rows] == list(range(1, 101))
+    everything = get_json(datasette, f"/papers/search.json?_shape=array&q=tune*&limit={found}")
+    assert len(everything) == found
+
+
+def test_search_highlights_the_title(datasette):
+    rows = get_json(datasette, "/papers/search.json?_shape=array&q=surgical+concept+erasing")
+    assert rows[0]["title"].startswith("All but One: [Surgical] [Concept] [Erasing]")
+
+
+def test_search_without_words_lists_every_paper_newest_first(datasette):
+    for q in ("", " ", '"'):
+        rows = get_json(datasette, "/papers/search.json?_shape=array&limit=1000&q=" + quote(q))
+        assert len(rows) == 290 == rows[0]["matches"]
+        dates = [r["published"] for r in rows if r["published"]]
+        assert dates == sorted(dates, reverse=True)
+
+
+def test_papers_in_topic_by_name_or_slug_in_any_case(datasette):
+    by_slug = get_json(datasette, "/papers/papers_in_topic.json?_shape=array&topic=model-merging")
+    for topic in ("Model merging", "MODEL MERGING", " model-merging ", "Model-Merging"):
+        path = "/papers/papers_in_topic.json?_shape=array&topic=" + quote(topic)
+        assert get_json(datasette, path) == by_slug, topic
+
+
+def test_topic_list_names_every_topic(datasette, real_db):
+    rows = get_json(datasette, "/papers/topic_list.json?_shape=array")
+    with sqlite3.connect(real_db) as conn:
+        topics = conn.execute("select name, slug, paper_count from topics order by position")
+        assert [(r["name"], r["slug"], r["papers"]) for r in rows] == topics.fetchall()
+    assert "topic_list" in QUERIES["papers_in_topic"]["description"]
+
+
+def test_most_upvoted_leaves_out_papers_without_upvotes(datasette):
+    rows = get_json(datasette, "/papers/most_upvoted.json?_shape=array")
+    assert rows and all(r["upvotes"] > 0 for r in rows)
