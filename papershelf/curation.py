@@ -22,6 +22,7 @@ from pathlib import Path
 import yaml
 
 from .errors import InputError, display_path
+from .yamlfile import load_with_lines
 
 
 class CurationError(Exception):
@@ -111,19 +112,6 @@ class Report:
 # --- labels -----------------------------------------------------------------------------
 
 
-class _LineLoader(yaml.SafeLoader):
-    """Records the line of every mapping, so errors can name it."""
-
-
-def _construct_mapping(loader, node):
-    mapping = loader.construct_mapping(node, deep=True)
-    mapping["__line__"] = node.start_mark.line + 1
-    return mapping
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
 def load_labels(path: str | Path, known_topics: set[str]) -> list[Label]:
     """Read and check the labels file; problems raise :class:`InputError` with the line."""
     source = display_path(path)
@@ -135,14 +123,7 @@ def load_labels(path: str | Path, known_topics: set[str]) -> list[Label]:
 
 
 def parse_labels(text: str, source: str, known_topics: set[str]) -> list[Label]:
-    try:
-        data = yaml.load(text, Loader=_LineLoader)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        raise InputError(
-            source, line, f"invalid YAML: {getattr(error, 'problem', error)}"
-        ) from None
+    data = load_with_lines(text, source)
     if not isinstance(data, dict) or not isinstance(data.get("papers"), list):
         raise InputError(source, 1, "expected a mapping with a 'papers:' list")
     labels: list[Label] = []

@@ -23,9 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-import yaml
-
 from .errors import InputError, display_path
+from .yamlfile import load_with_lines
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -499,19 +498,6 @@ def _spellings(rule: str) -> set[str]:
 # ---- the YAML file ---------------------------------------------------------------------
 
 
-class _LineLoader(yaml.SafeLoader):
-    """Records the line of every mapping, so errors can name it."""
-
-
-def _construct_mapping(loader, node):
-    mapping = loader.construct_mapping(node, deep=True)
-    mapping["__line__"] = node.start_mark.line + 1
-    return mapping
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
 def load_taxonomy(path: str | Path) -> Taxonomy:
     """Read and check ``topics.yml``; problems raise :class:`InputError` with the line."""
     source = display_path(path)
@@ -532,14 +518,7 @@ def parse_topics(text: str, source: str) -> list[Topic]:
 
 
 def parse_taxonomy(text: str, source: str) -> Taxonomy:
-    try:
-        data = yaml.load(text, Loader=_LineLoader)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        raise InputError(
-            source, line, f"invalid YAML: {getattr(error, 'problem', error)}"
-        ) from None
+    data = load_with_lines(text, source)
     if not isinstance(data, dict) or not isinstance(data.get("topics"), list):
         raise InputError(source, 1, "expected a mapping with a 'topics:' list")
     unknown = sorted(str(k) for k in data if k not in ("topics", "retired", "__line__"))
