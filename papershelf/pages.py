@@ -243,13 +243,16 @@ def render_site(
             executed = pool.submit(notebook_pages, notebooks_dir, db_path, cache_dir)
         db = sqlite_utils.Database(db_path)
         data = load_site_data(db, metadata_path)
-        renderer = _Renderer(data, site_url)
+        publish_metadata = bool(metadata_path and metadata_path.exists())
+        renderer = _Renderer(data, site_url, publish_metadata)
         writer = PageWriter(docs_dir)
         pages = 0
         for relative, content in renderer.pages():
             writer.write(relative, content)
             pages += relative.endswith(".md")
         writer.copy(f"{DOWNLOADS}/papers.db", db_path)
+        if publish_metadata:
+            writer.write(f"{DOWNLOADS}/metadata.json", metadata_json(metadata_path))
         csv_text, json_text = exports(db)
         writer.write(f"{DOWNLOADS}/papers.csv", csv_text)
         writer.write(f"{DOWNLOADS}/papers.json", json_text)
@@ -311,19 +314,34 @@ def exports(db: sqlite_utils.Database) -> tuple[str, str]:
     return buffer.getvalue(), json.dumps(rows, ensure_ascii=False, indent=1) + "\n"
 
 
+def metadata_json(metadata_path: Path) -> str:
+    """The Datasette metadata as JSON, published beside the database for Datasette Lite."""
+    metadata = yaml.safe_load(metadata_path.read_text(encoding="utf-8"))
+    return json.dumps(metadata, ensure_ascii=False, indent=1) + "\n"
+
+
 class _Renderer:
-    def __init__(self, data: SiteData, site_url: str):
+    def __init__(self, data: SiteData, site_url: str, metadata_published: bool = False):
         self.data = data
         self.site_url = site_url.rstrip("/") + "/" if site_url else ""
         self.db_url = f"{self.site_url}{DOWNLOADS}/papers.db" if self.site_url else ""
+        published = bool(self.site_url) and metadata_published
+        self.metadata_url = f"{self.site_url}{DOWNLOADS}/metadata.json" if published else ""
 
     # ---- helpers -------------------------------------------------------------------------
 
     def lite(self, fragment: str = "") -> str:
-        """A Datasette Lite URL that opens the published database (empty without site_url)."""
+        """A Datasette Lite URL that opens the published database (empty without site_url).
+
+        It carries the published metadata too: without it Lite knows no canned query,
+        description or facet.
+        """
         if not self.db_url:
             return ""
-        return f"https://lite.datasette.io/?url={quote(self.db_url, safe=':/')}#{fragment}"
+        url = f"https://lite.datasette.io/?url={quote(self.db_url, safe=':/')}"
+        if self.metadata_url:
+            url += f"&metadata={quote(self.metadata_url, safe=':/')}"
+        return f"{url}#{fragment}"
 
     def paper_link(self, slug: str, prefix: str) -> str:
         return f"[{text(self.data.papers[slug]['title'])}]({prefix}papers/{slug}.md)"
@@ -527,6 +545,7 @@ class _Renderer:
             queries = [
                 "search?q=lora",
                 "papers_in_topic?topic=instruction-tuning",
+                "topic_list",
                 "most_upvoted",
                 "papers_per_month",
             ]

@@ -90,7 +90,8 @@ def test_paper_page_content(real_db, real_site):
     assert "https://huggingface.co/papers?q=LongLoRA" in html
     assert "https://arxiv.org/search/?searchtype=title&amp;query=LongLoRA" in html
     assert (
-        "https://lite.datasette.io/?url=https://papershelf.github.io/papershelf/downloads/papers.db#/papers/papers/"
+        "https://lite.datasette.io/?url=https://papershelf.github.io/papershelf/downloads/papers.db"
+        "&amp;metadata=https://papershelf.github.io/papershelf/downloads/metadata.json#/papers/papers/"
         + slug
         in html
     )
