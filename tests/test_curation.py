@@ -348,7 +348,17 @@ def test_topics_suggest_command(tmp_path):
 # --- the real listings -----------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=False, reason="taxonomy tuning in progress")
+def test_real_listings_keep_the_measured_topic_quality(real_db):
+    # A floor under what the taxonomy measured when it was tuned (precision 0.868, recall
+    # 0.719, both labelled sets within 0.05 of each other): a change to the rules that
+    # loses quality fails here.
+    report, warnings = measure(real_db, REPO / "content" / "topic-labels.yml")
+    assert warnings == [] and report.labelled >= 80
+    assert report.precision >= 0.85 and report.recall >= 0.70
+    assert report.no_topic_share <= 0.04
+
+
+@pytest.mark.xfail(strict=True, reason="issue 13's targets are not met yet (see README, Topics)")
 def test_real_listings_meet_the_done_when_figures(real_db):
     report, warnings = measure(real_db, REPO / "content" / "topic-labels.yml")
     assert warnings == [] and report.labelled >= 80
