@@ -96,6 +96,12 @@ class Candidate(NamedTuple):
         return self.rank == 1
 
 
+def alternatives(rule: str) -> list[str]:
+    """The spellings of one rule: ``DPO | direct preference optimization`` is one rule
+    (an abbreviation and its expansion are one piece of evidence, not two)."""
+    return [part.strip() for part in rule.split("|") if part.strip()]
+
+
 def rule_pattern(rule: str) -> re.Pattern:
     """Compile a rule (see the module docstring) to a regular expression."""
     words = re.split(r"[\s\-]+", rule.strip())
@@ -242,23 +248,26 @@ class TopicRules:
 
         self.topics = topics
         # Per phrase, in parallel tuples (the scan reads them for every hit).
-        phrases: list[tuple[int, str, int]] = []  # (topic index, phrase, kind)
+        phrases: list[tuple[int, str, int, str]] = []  # (topic, phrase, kind, its rule)
         for topic_index, topic in enumerate(topics):
             strong = set(topic.strong)
+            for rule in topic.rules:
+                kind = _STRONG if rule in strong else _ORDINARY
+                phrases += [(topic_index, p, kind, rule) for p in alternatives(rule)]
             phrases += [
-                (topic_index, r, _STRONG if r in strong else _ORDINARY) for r in topic.rules
+                (topic_index, p, _EXCLUDE, e) for e in topic.exclude for p in alternatives(e)
             ]
-            phrases += [(topic_index, e, _EXCLUDE) for e in topic.exclude]
         self._topic = tuple(p[0] for p in phrases)
         self._text = tuple(p[1] for p in phrases)
         self._kind = tuple(p[2] for p in phrases)
+        self._rule = tuple(p[3] for p in phrases)
         self._wildcard = tuple(p[1].endswith("*") for p in phrases)
         self._excludes = tuple(bool(t.exclude) for t in topics)
         self._thresholds = tuple(t.threshold * _TENTHS - 1e-9 for t in topics)
         self._patterns = [rule_pattern(p[1]) for p in phrases]
         self._automaton = ahocorasick.Automaton()
         spellings: dict[str, list[int]] = {}
-        for index, (_, phrase, _) in enumerate(phrases):
+        for index, (_, phrase, _, _) in enumerate(phrases):
             for spelling in _spellings(phrase):
                 spellings.setdefault(spelling, []).append(index)
         # The same scan finds the words a contribution sentence starts from.
@@ -349,7 +358,7 @@ class TopicRules:
             return places[0][0], (self._one(kept[0], places[0], True, title, abstract),)
         best: dict[str, int] = {}  # rule -> index in kept of its best match
         for i, hit in enumerate(kept):
-            rule = self._text[hit[3]]
+            rule = self._rule[hit[3]]
             if rule not in best or places[i][0] > places[best[rule]][0]:
                 best[rule] = i
         counted = set(best.values())
@@ -380,7 +389,7 @@ class TopicRules:
         field_name = _FIELDS[field_order]
         return Evidence(
             position,
-            self._text[index],
+            self._rule[index],
             field_name,
             kind,
             matched,

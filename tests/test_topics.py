@@ -137,6 +137,17 @@ def test_the_three_strongest_topics_are_kept_and_the_strongest_is_primary():
     assert found[3].explanation == ""  # only memberships are explained on pages
 
 
+def test_an_abbreviation_and_its_expansion_written_as_one_rule_count_once():
+    abstract = "Models trained with DPO are popular. Direct preference optimization is cheap."
+    apart = _rules(_topic("pref", "DPO, direct preference optimization")).match("A study", abstract)
+    assert apart[0].score == 0.4  # two rules, 0.2 each
+    together = _rules(_topic("pref", "DPO | direct preference optimization"))
+    (candidate,) = together.match("A study", abstract)
+    assert candidate.score == 0.3  # one rule (0.2), and one more mention (0.1)
+    assert {e.rule for e in candidate.evidence} == {"DPO | direct preference optimization"}
+    assert [e.matched for e in candidate.evidence] == ["DPO", "Direct preference optimization"]
+
+
 def test_text_matched_by_two_rules_of_a_topic_is_evidence_once():
     rules = _rules(_topic("peft", "parameter-efficient, parameter efficient, efficient"))
     (candidate,) = rules.match("Parameter-efficient tuning", "")
