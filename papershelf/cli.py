@@ -75,6 +75,13 @@ def db_options(command):
                 type=click.Path(path_type=Path),
                 help="The topics taxonomy (YAML).",
             ),
+            click.option(
+                "--listings-meta",
+                "listing_names_path",
+                type=click.Path(dir_okay=False, path_type=Path),
+                help="Titles, sources and dates of the listings (YAML; optional file). "
+                "[default: listings.yml beside the listings directory: content/listings.yml]",
+            ),
             db_option,
             click.option(
                 "--year", type=int, help="Year of dates that show none (default: inferred)."
@@ -120,10 +127,17 @@ def site_options(command):
 
 @cli.command()
 @db_options
-def db(listings_dir: Path, topics_path: Path, db_path: Path, year: int | None, strict: bool):
+def db(
+    listings_dir: Path,
+    topics_path: Path,
+    listing_names_path: Path,
+    db_path: Path,
+    year: int | None,
+    strict: bool,
+):
     """Parse the listings into the SQLite database (written atomically)."""
     with _exclusive([db_path]):
-        result = run_db(listings_dir, topics_path, db_path, year, strict)
+        result = run_db(listings_dir, topics_path, db_path, year, strict, listing_names_path)
     _summarise(result)
 
 
@@ -139,10 +153,18 @@ def _exclusive(outputs: list[Path], docs_dir: Path | None = None) -> Iterator[No
         yield
 
 
-def run_db(listings_dir, topics_path, db_path, year, strict) -> BuildResult:
+def run_db(
+    listings_dir, topics_path, db_path, year, strict, listing_names_path=None
+) -> BuildResult:
     try:
         return build_database(
-            listings_dir, topics_path, db_path, year=year, strict=strict, progress=_progress
+            listings_dir,
+            topics_path,
+            db_path,
+            year=year,
+            strict=strict,
+            progress=_progress,
+            listing_names_path=listing_names_path,
         )
     except (InputError, StrictError, OutputError) as error:
         raise click.ClickException(str(error)) from None
@@ -165,6 +187,7 @@ def site(db_path: Path, site_dir: Path, docs_dir: Path, config_file: Path):
 def all_(
     listings_dir: Path,
     topics_path: Path,
+    listing_names_path: Path,
     db_path: Path,
     year: int | None,
     strict: bool,
@@ -174,7 +197,7 @@ def all_(
 ):
     """Build everything: the database, then the site."""
     with _exclusive([db_path, site_dir, docs_dir], docs_dir):
-        _summarise(run_db(listings_dir, topics_path, db_path, year, strict))
+        _summarise(run_db(listings_dir, topics_path, db_path, year, strict, listing_names_path))
         run_site(db_path, site_dir, docs_dir, config_file)
 
 

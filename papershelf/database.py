@@ -19,6 +19,7 @@ from collections.abc import Iterable
 
 import sqlite_utils
 
+from .listing_names import ListingLabel, label
 from .papers import Paper
 from .parse import Listing
 from .related import Related
@@ -38,9 +39,11 @@ SCHEMA: dict[str, dict] = {
             "entries": int,
             "papers": int,
             "header": str,
+            "title": str,
+            "source_url": str,
         },
         "pk": "name",
-        "not_null": {"filename", "layout", "date_text", "entries", "papers"},
+        "not_null": {"filename", "layout", "date_text", "entries", "papers", "title"},
     },
     "papers": {
         "columns": {
@@ -339,6 +342,10 @@ def _insert_tuples(db: sqlite_utils.Database, table: str, rows: Iterable[tuple])
     db.conn.executemany(f"insert into [{table}] ({names}) values ({marks})", rows)
 
 
+def _iso(date) -> str | None:
+    return date.isoformat() if date else None
+
+
 def write_collection(
     db: sqlite_utils.Database,
     listings: Iterable[Listing],
@@ -346,10 +353,14 @@ def write_collection(
     topics: list[Topic],
     matches: dict[str, list[Candidate]],
     retired: dict[str, str] | None = None,
+    labels: dict[str, ListingLabel] | None = None,
 ) -> None:
     """Fill an empty database shaped by :func:`ensure_db_shape`, all but the related
-    papers (:func:`write_related`), and index its text for full-text search."""
+    papers (:func:`write_related`), and index its text for full-text search.
+    ``labels``: each listing's title, source and date (by default from the listing)."""
     listings = sorted(listings, key=lambda listing: listing.name)
+    labels = labels or {}
+    labels = {item.name: labels.get(item.name) or label(item, None) for item in listings}
     topic_counts = {topic.slug: 0 for topic in topics}
     for candidates in matches.values():
         for candidate in candidates:
@@ -368,13 +379,15 @@ def write_collection(
                     "name": listing.name,
                     "filename": listing.source.replace("\\", "/").rsplit("/", 1)[-1],
                     "layout": listing.layout,
-                    "date": listing.date.isoformat() if listing.date else None,
+                    "date": _iso(labels[listing.name].date),
                     "date_text": listing.date_text,
-                    "year": listing.year,
-                    "year_source": listing.year_source,
+                    "year": labels[listing.name].year,
+                    "year_source": labels[listing.name].year_source,
                     "entries": len(listing.entries),
                     "papers": len(papers_per_listing.get(listing.name, ())),
-                    "header": "\n".join(listing.header),
+                    "header": labels[listing.name].header,
+                    "title": labels[listing.name].title,
+                    "source_url": labels[listing.name].source_url,
                 }
                 for listing in listings
             ),

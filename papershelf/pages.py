@@ -350,9 +350,11 @@ class _Renderer:
         return f"[{text(self.data.topics[slug]['name'])}]({prefix}topics/{slug}.md)"
 
     def listing_label(self, name: str) -> str:
-        listing = self.data.listings[name]
-        when = format_date(listing["date"]) if listing["date"] else listing["date_text"]
-        return f"{name} ({when})"
+        """The listing's title (untrusted), with its id when another listing has the same."""
+        title = self.data.listings[name]["title"] or name
+        titles = [other["title"] or other["name"] for other in self.data.listings.values()]
+        same = titles.count(title)
+        return f"{title} ({name})" if same > 1 else title
 
     def listing_link(self, name: str, prefix: str) -> str:
         return f"[{text(self.listing_label(name))}]({prefix}listings/{name}.md)"
@@ -602,12 +604,14 @@ class _Renderer:
         out = [front_matter("Listings", "The listing files the collection was built from.")]
         out.append(
             "# Listings\n\nThe pages the collection was copied from, in file order.\n\n"
-            "| Listing | Date | Layout | Entries | Papers |\n| --- | --- | --- | ---: | ---: |\n"
+            "| Listing | File | Date | Layout | Entries | Papers |\n"
+            "| --- | --- | --- | --- | ---: | ---: |\n"
         )
         for name, listing in self.data.listings.items():
             when = format_date(listing["date"]) if listing["date"] else text(listing["date_text"])
             out.append(
-                f"| [{text(name)}]({name}.md) | {when} | {listing['layout']} "
+                f"| [{text(self.listing_label(name))}]({name}.md) | {code(listing['filename'])} "
+                f"| {when} | {listing['layout']} "
                 f"| {listing['entries']} | {listing['papers']} |\n"
             )
         return "".join(out)
@@ -808,14 +812,21 @@ class _Renderer:
     def listing_page(self, name: str) -> str:
         listing = self.data.listings[name]
         when = format_date(listing["date"]) if listing["date"] else text(listing["date_text"])
-        out = [front_matter(f"Listing {name}", f"The papers of listing {name}.")]
-        out.append(f"# Listing {text(name)}\n\n")
+        title = self.listing_label(name)
+        out = [front_matter(title, f"The papers of the listing {title}.")]
+        out.append(f"# {text(title)}\n\n")
         year_note = {
             "inferred": " (year inferred from the dates it shows)",
             "option": " (year given with --year)",
+            "listings.yml": " (from content/listings.yml)",
+            "explicit": "",
         }.get(listing["year_source"], " (year unknown)")
+        source = escape(listing.get("source_url") or "")
+        link = f'<a href="{source}" rel="nofollow noopener">{source}</a>'
         out.append(
-            f"- File: {code(listing['filename'])}\n- Date: {when}{year_note}\n"
+            f"- File: {code(listing['filename'])} (listing {code(name)})\n"
+            + (f"- Source: {link}\n" if source else "")
+            + f"- Date: {when}{year_note}\n"
             f"- Layout: {listing['layout']}\n"
             f"- {listing['entries']} {noun(listing['entries'], 'entry', 'entries')}, "
             f"{listing['papers']} distinct {noun(listing['papers'], 'paper')}\n\n"

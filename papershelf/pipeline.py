@@ -14,6 +14,7 @@ from .database import ensure_db_shape, write_collection, write_related
 from .errors import InputError, display_path
 from .formats import SUFFIXES as LISTING_SUFFIXES
 from .formats import read_listing
+from .listing_names import check_dates, filename_of, label, load_listing_names
 from .outputs import temporary_path, writing
 from .papers import merge_listings
 from .related import Background
@@ -21,6 +22,7 @@ from .timing import Stopwatch
 from .topics import TopicRules, load_taxonomy
 
 T = TypeVar("T")
+LISTING_NAMES_FILE = "listings.yml"
 Progress = Callable[[Iterable[T], str], Iterator[T]]
 
 
@@ -67,6 +69,10 @@ def find_listings(directory: str | Path) -> list[Path]:
     return files
 
 
+def _dated(names: dict, path: Path) -> bool:
+    return path.name in names and names[path.name].date is not None
+
+
 def build_database(
     listings_dir: str | Path,
     topics_path: str | Path,
@@ -75,8 +81,11 @@ def build_database(
     year: int | None = None,
     strict: bool = False,
     progress: Progress = _no_progress,
+    listing_names_path: str | Path | None = None,
 ) -> BuildResult:
     """Parse, merge, classify and relate, then write ``db_path`` atomically.
+    ``listing_names_path``: the optional file that names the listings; by default
+    ``listings.yml`` beside the listings directory (``content/listings.yml``).
 
     Nothing is written until every input has parsed: bad input raises
     :class:`InputError` (or :class:`StrictError`) and leaves an existing database as it was.
@@ -87,7 +96,17 @@ def build_database(
     files = find_listings(listings_dir)
     taxonomy = load_taxonomy(topics_path)
     topics = taxonomy.topics
-    listings = [read_listing(path, year=year) for path in progress(files, "Parsing listings")]
+    if listing_names_path is None:
+        listing_names_path = Path(listings_dir).parent / LISTING_NAMES_FILE
+    names = load_listing_names(listing_names_path, [path.name for path in files])
+    # A curated full date gives the year of the dates the listing shows without one.
+    listings = [
+        read_listing(path, year=names[path.name].date.year if _dated(names, path) else year)
+        for path in progress(files, "Parsing listings")
+    ]
+    if names:
+        check_dates(names, listings, display_path(listing_names_path))
+    labels = {listing.name: label(listing, names.get(filename_of(listing))) for listing in listings}
     for listing in listings:
         result.warnings.extend(f"{listing.source}:{w.line}: {w.message}" for w in listing.warnings)
     clock.lap("parse")
@@ -124,7 +143,7 @@ def build_database(
             ensure_db_shape(db, indexes=False)
             # Every key is checked once at the end (foreign_key_check), not per row.
             db.execute("pragma foreign_keys = off")
-            write_collection(db, listings, papers, topics, matches, taxonomy.retired)
+            write_collection(db, listings, papers, topics, matches, taxonomy.retired, labels)
             clock.lap("database")
             related_rows = related.result()
             result.related_seconds, result.related_peak_mb = related.seconds, related.peak_mb

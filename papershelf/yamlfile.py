@@ -20,7 +20,19 @@ def _construct_mapping(loader, node):
     return mapping
 
 
+def _construct_timestamp(loader, node):
+    # A date-shaped value that is no date (2024-02-30) is bad input with a line, not a
+    # ValueError from deep in the loader.
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError as error:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{node.value!r} is not a date ({error})", node.start_mark
+        ) from None
+
+
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
 def load_with_lines(text: str, source: str) -> object:
