@@ -189,6 +189,13 @@ SCHEMA: dict[str, dict] = {
         "not_null": {"related_paper", "score", "similarity", "shared_topics"},
         "foreign_keys": [("paper", "papers", "slug"), ("related_paper", "papers", "slug")],
     },
+    # What the database knows of the site it is published with (site_url from mkdocs.yml),
+    # so that the views can give each paper's address there.
+    "site": {
+        "columns": {"name": str, "value": str},
+        "pk": "name",
+        "not_null": {"value"},
+    },
 }
 
 INDEXES = [
@@ -219,7 +226,8 @@ select
   papers.authors_count,
   papers.listing_count,
   (
-    select group_concat(name, '; ') from (
+    -- A JSON array, so that Datasette facets it (_facet_array=topics).
+    select json_group_array(name) from (
       select topics.name from paper_topics
       join topics on topics.slug = paper_topics.topic
       where paper_topics.paper = papers.slug
@@ -232,6 +240,10 @@ select
       order by position
     )
   ) as code_links,
+  papers.arxiv_id,
+  (select value from site where name = 'site_url') || 'papers/' || papers.slug || '/'
+    as page_url,
+  'https://arxiv.org/abs/' || papers.arxiv_id as arxiv_url,
   papers.abstract
 from papers
 order by papers.published desc nulls last, papers.slug
@@ -324,6 +336,12 @@ def ensure_db_shape(db: sqlite_utils.Database, indexes: bool = True) -> None:
         db[table].create_index(columns, if_not_exists=True)
     for name, sql in VIEWS.items():
         db.create_view(name, sql.strip(), replace=True)
+
+
+def write_site(db: sqlite_utils.Database, site_url: str) -> None:
+    """Record the site's address (ending in '/'); without one, the views give no page_url."""
+    if site_url:
+        db["site"].insert({"name": "site_url", "value": site_url.rstrip("/") + "/"})
 
 
 def _insert(db: sqlite_utils.Database, table: str, rows: Iterable[dict]) -> None:

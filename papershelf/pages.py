@@ -301,16 +301,23 @@ def analysis_index(pages: list[NotebookPage]) -> str:
 
 
 def exports(db: sqlite_utils.Database) -> tuple[str, str]:
-    """CSV and JSON of every paper with its topics (the ``papers_with_topics`` view)."""
+    """CSV and JSON of every paper with its topics (the ``papers_with_topics`` view).
+
+    The view's topics are a JSON array (for Datasette's array facet): the JSON has it as a
+    list, the CSV, read in spreadsheets, as the names separated by "; ".
+    """
     rows = list(db.query("select * from papers_with_topics order by slug"))
+    for row in rows:
+        row["topics"] = json.loads(row["topics"])
+        row["code_links"] = row["code_links"].split(" ") if row["code_links"] else []
     buffer = io.StringIO()
     if rows:
         writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
-    for row in rows:
-        row["topics"] = row["topics"].split("; ") if row["topics"] else []
-        row["code_links"] = row["code_links"].split(" ") if row["code_links"] else []
+        writer.writerows(
+            {**row, "topics": "; ".join(row["topics"]), "code_links": " ".join(row["code_links"])}
+            for row in rows
+        )
     return buffer.getvalue(), json.dumps(rows, ensure_ascii=False, indent=1) + "\n"
 
 

@@ -10,7 +10,7 @@ from typing import TypeVar
 
 import sqlite_utils
 
-from .database import ensure_db_shape, write_collection, write_related
+from .database import ensure_db_shape, write_collection, write_related, write_site
 from .errors import InputError, display_path
 from .formats import SUFFIXES as LISTING_SUFFIXES
 from .formats import read_listing
@@ -18,10 +18,13 @@ from .listing_names import check_dates, filename_of, label, load_listing_names
 from .outputs import temporary_path, writing
 from .papers import merge_listings
 from .related import Background
+from .site import read_site_url
 from .timing import Stopwatch
 from .topics import TopicRules, load_taxonomy
 
 T = TypeVar("T")
+# The MkDocs configuration whose site_url the database records (page_url in the views).
+SITE_CONFIG = Path("mkdocs.yml")
 LISTING_NAMES_FILE = "listings.yml"
 Progress = Callable[[Iterable[T], str], Iterator[T]]
 
@@ -81,6 +84,7 @@ def build_database(
     year: int | None = None,
     strict: bool = False,
     progress: Progress = _no_progress,
+    site_url: str | None = None,
     listing_names_path: str | Path | None = None,
 ) -> BuildResult:
     """Parse, merge, classify and relate, then write ``db_path`` atomically.
@@ -92,6 +96,8 @@ def build_database(
     """
     db_path = Path(db_path)
     result = BuildResult(db_path=db_path)
+    if site_url is None:  # the site's address, as 'build.py site' reads it by default
+        site_url = read_site_url(SITE_CONFIG) if SITE_CONFIG.is_file() else ""
     clock = Stopwatch(result.seconds, result.peak_mb)
     files = find_listings(listings_dir)
     taxonomy = load_taxonomy(topics_path)
@@ -144,6 +150,7 @@ def build_database(
             # Every key is checked once at the end (foreign_key_check), not per row.
             db.execute("pragma foreign_keys = off")
             write_collection(db, listings, papers, topics, matches, taxonomy.retired, labels)
+            write_site(db, site_url)
             clock.lap("database")
             related_rows = related.result()
             result.related_seconds, result.related_peak_mb = related.seconds, related.peak_mb

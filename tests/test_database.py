@@ -1,3 +1,4 @@
+import json
 import re
 import sqlite3
 
@@ -172,7 +173,7 @@ def test_views_return_one_row_per_paper(real_db):
             "slug = ?", ["longlora-efficient-fine-tuning-of-long-context-large-language-models"]
         )
     )
-    assert "Parameter-efficient fine-tuning" in row["topics"].split("; ")
+    assert "Parameter-efficient fine-tuning" in json.loads(row["topics"])
 
 
 def test_every_table_and_column_is_described_in_the_metadata(real_db):

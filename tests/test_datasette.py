@@ -4,6 +4,7 @@ import asyncio
 import collections
 import csv
 import io
+import json
 import re
 import sqlite3
 from urllib.parse import quote, urlencode
@@ -12,7 +13,10 @@ import pytest
 import yaml
 from datasette.app import Datasette
 
-from .conftest import METADATA
+from papershelf.pipeline import build_database
+from papershelf.site import read_site_url
+
+from .conftest import CONFIG, FIXTURES, METADATA, TOPICS
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +157,7 @@ BROWSABLE = [
     "papers",
     "related_papers",
     "retired_topics",
+    "site",
     "topic_evidence",
     "topic_scores",
     "topics",
@@ -202,7 +207,9 @@ AWKWARD_INPUT = ["", " ", '"', '""', "'", '" "', "*", "(", "NEAR", "-"]
 def canned_query_paths() -> list[str]:
     paths = []
     for name, query in sorted(QUERIES.items()):
-        params = sorted(re.findall(r"(?<!:):(\w+)", query["sql"]))
+        # Not in string literals: 'urn:papershelf:paper:…' names no parameter.
+        code = re.sub(r"'[^']*'", "''", re.sub(r"--.*", "", query["sql"]))
+        params = sorted(set(re.findall(r"(?<!:):(\w+)", code)))
         paths.append(f"/papers/{name}")
         for value in AWKWARD_INPUT:
             paths.append(f"/papers/{name}?" + urlencode({p: value for p in params}))
@@ -273,3 +280,64 @@ def test_topic_list_names_every_topic(datasette, real_db):
 def test_most_upvoted_leaves_out_papers_without_upvotes(datasette):
     rows = get_json(datasette, "/papers/most_upvoted.json?_shape=array")
     assert rows and all(r["upvotes"] > 0 for r in rows)
+
+
+# --- Views and columns as documented as tables ---
+
+
+def test_every_column_of_every_table_and_view_is_described(datasette):
+    tables = get_json(datasette, "/-/metadata.json")["databases"]["papers"]["tables"]
+    undescribed = []
+    for name in browsable(datasette):
+        columns = get_json(datasette, f"/papers/{name}.json?_size=1")["columns"]
+        described = tables.get(name, {}).get("columns") or {}
+        if not str(tables.get(name, {}).get("description") or "").strip():
+            undescribed.append(name)
+        undescribed += [f"{name}.{c}" for c in columns if not str(described.get(c) or "").strip()]
+    assert undescribed == []
+
+
+def test_topics_facet_as_an_array_on_papers_with_topics(datasette, real_db):
+    data = get_json(datasette, "/papers/papers_with_topics.json?_facet_array=topics&_size=0")
+    facet = {r["value"]: r["count"] for r in data["facet_results"]["topics"]["results"]}
+    with sqlite3.connect(real_db) as conn:
+        counts = conn.execute(
+            "select name, count(*) from paper_topics join topics on slug = topic group by name"
+        ).fetchall()
+    top = sorted(counts, key=lambda item: (-item[1], item[0]))[: len(facet)]
+    assert facet and sorted(facet.items()) == sorted(top)
+
+
+def test_papers_with_topics_facets_topics_by_default(datasette):
+    data = get_json(datasette, "/papers/papers_with_topics.json?_size=0")
+    assert data["facet_results"]["topics"]["type"] == "array"
+
+
+def test_page_url_is_the_papers_page_on_the_site(datasette):
+    slug = "longlora-efficient-fine-tuning-of-long-context-large-language-models"
+    rows = get_json(datasette, f"/papers/papers_with_topics.json?_shape=array&slug={slug}")
+    site_url = read_site_url(CONFIG)
+    assert site_url.startswith("https://") and site_url.endswith("/")
+    assert rows[0]["page_url"] == f"{site_url}papers/{slug}/"
+    assert rows[0]["arxiv_url"] is None  # the text listings give no arXiv id
+    assert "Parameter-efficient fine-tuning" in json.loads(rows[0]["topics"])
+
+
+@pytest.fixture(scope="module")
+def json_listing_datasette(tmp_path_factory):
+    """A database of the daily-papers JSON fixture (arXiv ids known), built without a site."""
+    root = tmp_path_factory.mktemp("json-listing")
+    (root / "listings").mkdir()
+    (root / "listings" / "daily.json").write_bytes((FIXTURES / "daily_papers.json").read_bytes())
+    build_database(root / "listings", TOPICS, root / "papers.db", site_url="")
+    return Datasette(
+        [str(root / "papers.db")], immutables=[], metadata=yaml.safe_load(METADATA.read_text())
+    )
+
+
+def test_arxiv_url_when_the_id_is_known_and_no_page_url_without_a_site(json_listing_datasette):
+    rows = get_json(json_listing_datasette, "/papers/papers_with_topics.json?_shape=array")
+    assert rows and all(r["arxiv_id"] for r in rows)
+    for row in rows:
+        assert row["arxiv_url"] == f"https://arxiv.org/abs/{row['arxiv_id']}"
+        assert row["page_url"] is None
