@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator
@@ -27,6 +28,8 @@ DEFAULT_LISTINGS = "content/listings"
 DEFAULT_TOPICS = "content/topics.yml"
 DEFAULT_DB = "datasets/papers.db"
 DEFAULT_METADATA = "datasets/metadata.yml"
+# Datasette settings for every way the database is served (serve, CI, publish).
+DEFAULT_SETTINGS = "datasets/settings.json"
 DEFAULT_SITE = "site"
 DEFAULT_DOCS = "build/docs"
 DEFAULT_CONFIG = "mkdocs.yml"
@@ -344,16 +347,41 @@ def _summarise(result: BuildResult) -> None:
     type=click.Path(exists=True, dir_okay=False),
     help="Datasette metadata: descriptions, facets, canned queries.",
 )
+@click.option(
+    "--settings",
+    "settings_file",
+    default=DEFAULT_SETTINGS,
+    show_default=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Datasette settings (JSON), as CI's check and the README's publish commands use them.",
+)
 @click.option("--port", default=8001, show_default=True, type=int, help="Port to listen on.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-def serve(db_path: Path, metadata: str, port: int, host: str):
+def serve(db_path: Path, metadata: str, settings_file: Path, port: int, host: str):
     """Serve the database read-only in Datasette."""
     if not db_path.exists():
         raise click.ClickException(f"{db_path}: no such database; run 'python build.py db' first")
     command = [sys.executable, "-m", "datasette", "serve", "--immutable", str(db_path)]
-    command += ["--metadata", metadata, "--host", host, "--port", str(port)]
+    command += ["--metadata", metadata, *setting_options(settings_file)]
+    command += ["--host", host, "--port", str(port)]
     click.echo(f"Datasette on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
     sys.exit(subprocess.call(command))
+
+
+def setting_options(settings_file: Path) -> list[str]:
+    """``--setting NAME VALUE`` for each entry of a settings file in Datasette's own format
+    (the settings.json that ``datasette datasets/`` reads as it is)."""
+    try:
+        settings = json.loads(settings_file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise click.ClickException(f"{settings_file}:{error.lineno}: {error.msg}") from None
+    if not isinstance(settings, dict):
+        raise click.ClickException(f"{settings_file}:1: expected an object of Datasette settings")
+    options = []
+    for name, value in sorted(settings.items()):
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        options += ["--setting", name, text]
+    return options
 
 
 DEFAULT_LABELS = "content/topic-labels.yml"
