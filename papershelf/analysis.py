@@ -2,14 +2,16 @@
 
 Each notebook in ``notebooks/`` runs top to bottom (nbclient) with ``PAPERSHELF_DB``
 pointing at the database being published, and is converted to a Markdown page with its
-figures. Results are cached by the notebook's and the database's content, so a rebuild
-with neither changed executes nothing.
+figures. Figures are SVG; each gets the alt text its cell gives it
+(``display(fig, metadata={"image/svg+xml": {"alt": …}})``). Results are cached by the
+notebook's and the database's content, so a rebuild with neither changed executes nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +23,11 @@ from .notebook import ENVIRONMENT_VARIABLE
 
 EXECUTION_TIMEOUT = 600  # seconds per cell
 # Bump when the way pages are made from notebooks changes, to refresh the cache.
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"
+SVG = "image/svg+xml"
+# How nbconvert's Markdown template writes a figure: the format where the alt text goes.
+_FIGURE = re.compile(r"!\[(svg|png)\]\(([^)\s]+)\)")
+NO_ALT = "A figure (its notebook cell gives no description)"
 
 
 class NotebookError(Exception):
@@ -94,7 +100,32 @@ def _execute(path: Path, db_path: Path) -> NotebookPage:
         ),
         path.stem,
     )
+    body = _with_alt_texts(body, _alt_texts(notebook))
     return NotebookPage(path.stem, title, body, dict(resources.get("outputs", {})))
+
+
+def _alt_texts(notebook) -> list[str]:
+    """The alt text of every figure, in the order the page shows them."""
+    alts = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if SVG in data or "image/png" in data:
+                kind = SVG if SVG in data else "image/png"
+                alts.append(output.get("metadata", {}).get(kind, {}).get("alt") or NO_ALT)
+    return alts
+
+
+def _with_alt_texts(body: str, alts: list[str]) -> str:
+    """Put each figure's alt text where nbconvert writes the format's name."""
+    figures = iter(alts)
+
+    def replace(match: re.Match) -> str:
+        alt = " ".join(str(next(figures, NO_ALT)).split())  # one line
+        alt = re.sub(r"([\\\[\]])", r"\\\1", alt)  # brackets would end the alt text
+        return f"![{alt}]({match[2]})"
+
+    return _FIGURE.sub(replace, body)
 
 
 def _store(directory: Path, page: NotebookPage) -> None:

@@ -198,7 +198,7 @@ def test_pages_leave_out_what_the_collection_lacks(built):
 def test_notebooks_draw_no_empty_charts_and_raise_nothing(built):
     collection, site = built
     for stem, count in collection.figures.items():
-        assert len(list((site / "analysis" / f"{stem}_files").glob("*.png"))) == count, stem
+        assert len(list((site / "analysis" / f"{stem}_files").glob("*.svg"))) == count, stem
         shown = page_text(site, f"analysis/{stem}")
         assert "Traceback" not in shown and "Error" not in shown and "Warning" not in shown
 

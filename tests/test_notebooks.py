@@ -1,12 +1,13 @@
 """The notebooks run against a freshly built database, and the site shows them."""
 
 import json
+import re
 
 import nbformat
 import pytest
 import sqlite_utils
 
-from papershelf.analysis import notebook_pages
+from papershelf.analysis import NO_ALT, notebook_pages
 from papershelf.notebook import ENVIRONMENT_VARIABLE, connect, database_path
 
 from .conftest import NOTEBOOKS, REPO
@@ -52,9 +53,13 @@ def executed(real_db, notebook_cache):
 @pytest.mark.parametrize("stem", sorted(EXPECTED_FIGURES))
 def test_notebook_runs_and_produces_its_figures(executed, stem):
     page = executed[stem]
-    figures = [name for name in page.files if name.endswith(".png")]
+    figures = [name for name in page.files if name.endswith(".svg")]
     assert len(figures) == EXPECTED_FIGURES[stem]
-    assert all(page.files[name].startswith(b"\x89PNG") for name in figures)
+    assert len(page.files) == len(figures)  # no PNG besides
+    for name in figures:
+        svg = page.files[name].decode()
+        assert svg.startswith("<?xml") and "<svg" in svg
+        assert "<dc:date>" not in svg  # no build date: the same data gives the same bytes
     assert "Traceback" not in page.markdown and "Error" not in page.markdown
     assert "Warning" not in page.markdown
 
@@ -86,10 +91,11 @@ def test_site_has_the_analysis_pages_with_figures(real_site):
     site = root / "site"
     for stem, count in EXPECTED_FIGURES.items():
         html = (site / "analysis" / stem / "index.html").read_text(encoding="utf-8")
-        images = [p for p in (site / "analysis" / f"{stem}_files").glob("*.png")]
+        images = [p for p in (site / "analysis" / f"{stem}_files").glob("*.svg")]
         assert len(images) == count
         for image in images:
-            assert f'src="../{stem}_files/{image.name}"' in html
+            alt = re.search(f'<img alt="([^"]*)" src="../{stem}_files/{image.name}"', html)
+            assert alt and len(alt[1]) > 40 and alt[1] != NO_ALT, image.name
     home = (site / "index.html").read_text(encoding="utf-8")
     assert 'href="analysis/"' in home  # in the navigation
     index = (site / "analysis" / "index.html").read_text(encoding="utf-8")
@@ -121,3 +127,127 @@ def test_changing_the_topic_labels_runs_the_notebooks_again(tmp_path, real_db):
     labels.write_text("papers: []\n# relabelled\n", encoding="utf-8")
     notebook_pages(notebooks, real_db, cache)
     assert sorted(p.name for p in cache.iterdir()) != first
+
+
+def figures_by_alt(page) -> dict[str, str]:
+    """Each figure's SVG text, by the alt text the page gives it."""
+    found = re.findall(r"!\[((?:[^\]\\]|\\.)*)\]\(([^)]+\.svg)\)", page.markdown)
+    return {alt: page.files[path].decode() for alt, path in found}
+
+
+def svg_texts(svg: str) -> list[str]:
+    return [t.strip() for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg) if t.strip()]
+
+
+def test_every_figure_has_alt_text_computed_from_the_data(executed, real_db):
+    db = sqlite_utils.Database(real_db)
+    dated = db.execute(
+        "select count(*), min(published), max(published) from papers where published is not null"
+    ).fetchone()
+    alts = figures_by_alt(executed["exploring"])
+    assert len(alts) == EXPECTED_FIGURES["exploring"]
+    assert (
+        f"Bar charts of the {dated[0]} dated papers by year and by month, {dated[1]} to "
+        f"{dated[2]}; the most are from "
+    ) in "\n".join(alts)
+    for page in executed.values():
+        assert "![svg]" not in page.markdown and "![png]" not in page.markdown
+        assert NO_ALT not in page.markdown
+
+
+def test_count_axes_and_heatmap_labels_are_whole_numbers(executed):
+    figures = figures_by_alt(executed["exploring"])
+    fractions = ("Stacked histogram of the topic scores", "Line chart of the share")
+    counting = {alt: svg for alt, svg in figures.items() if not alt.startswith(fractions)}
+    assert len(counting) == EXPECTED_FIGURES["exploring"] - 2  # scores and shares aside
+    for alt, svg in counting.items():
+        numbers = [t for t in svg_texts(svg) if re.fullmatch(r"[\d.,−-]+", t)]
+        assert numbers, alt
+        assert not [t for t in numbers if "." in t], alt  # "65", not "65.0"; no "17.5" tick
+
+
+def test_listing_overlap_names_listings_by_title_and_states_what_the_data_says(executed, real_db):
+    db = sqlite_utils.Database(real_db)
+    titles = {r["name"]: r["title"] for r in db["listings"].rows}
+    layouts = {r["name"]: r["layout"] for r in db["listings"].rows}
+    members = {}
+    for row in db["paper_listings"].rows:
+        members.setdefault(row["listing"], set()).add(row["paper"])
+    names = sorted(members)
+    jaccard = {
+        (a, b): len(members[a] & members[b]) / len(members[a] | members[b])
+        for a in names
+        for b in names
+        if a < b
+    }
+    same = [j for (a, b), j in jaccard.items() if layouts[a] == layouts[b]]
+    across = [j for (a, b), j in jaccard.items() if layouts[a] != layouts[b]]
+    mean_same, mean_across = sum(same) / len(same), sum(across) / len(across)
+    verdict = "more" if mean_same > mean_across else "less"
+    shown = executed["exploring"].markdown
+    assert (
+        f"Pairs of listings of the same layout overlap {verdict} than pairs of different "
+        f"layouts: mean Jaccard {mean_same:.2f} over {len(same)} pairs of the same layout, "
+        f"{mean_across:.2f} over {len(across)} pairs across layouts."
+    ) in shown
+    assert "Listings from the same kind of page" not in shown  # the old fixed claim
+    least = min(jaccard, key=jaccard.get)
+    assert (
+        f"least: {titles[least[0]]} and {titles[least[1]]} (Jaccard {jaccard[least]:.2f})" in shown
+    )
+    heatmap = next(
+        svg
+        for alt, svg in figures_by_alt(executed["exploring"]).items()
+        if alt.startswith("Heatmap of the papers shared by each pair of 5 listings")
+    )
+    labels = svg_texts(heatmap)
+    assert all(not any(name in label for label in labels) for name in names)  # no ids
+    assert any(label.startswith(titles[names[0]][:20]) for label in labels)
+
+
+def test_upvotes_are_analysed_only_where_they_exist(executed, real_db):
+    db = sqlite_utils.Database(real_db)
+    shown, zero, positive = db.execute(
+        "select count(upvotes), sum(upvotes = 0), sum(upvotes > 0) from papers"
+    ).fetchone()
+    assert (
+        f"{shown} papers of 290 show an upvote count; {zero} of them show 0, "
+        f"{positive} at least one."
+    ) in executed["exploring"].markdown
+    assert f"Box plots of upvotes for the {positive} papers with upvotes" in (
+        executed["exploring"].markdown
+    )
+
+
+def test_the_partial_year_is_marked(executed, real_db):
+    newest = (
+        sqlite_utils.Database(real_db).execute("select max(published) from papers").fetchone()[0]
+    )
+    assert not newest.endswith("-12-31")
+    year = newest[:4]
+    exploring = executed["exploring"].markdown
+    assert f"* {year} is partial: the newest publication date is {newest}." in exploring
+    assert f"{year}*: " in exploring  # in the dated papers per year
+    assert f"{year} is partial, to {newest}." in executed["querying"].markdown
+
+
+def test_topic_trends_are_shares_of_the_year(executed, real_db):
+    db = sqlite_utils.Database(real_db)
+    per_year = dict(
+        db.execute(
+            "select substr(published, 1, 4), count(*) from papers where published is not null "
+            "group by 1"
+        ).fetchall()
+    )
+    listed = ", ".join(
+        f"{year}{'*' if year == max(per_year) else ''}: {n}" for year, n in sorted(per_year.items())
+    )
+    assert f"Dated papers per year (a share of a small year moves a lot): {listed}." in (
+        executed["exploring"].markdown
+    )
+
+
+def test_querying_names_listings_by_title(executed, real_db):
+    titles = [r["title"] for r in sqlite_utils.Database(real_db)["listings"].rows]
+    for title in titles:
+        assert title in executed["querying"].markdown
