@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
 
 import click
+import sqlite_utils
 
 from .errors import InputError, OutputError
 from .fetch import (
@@ -21,6 +23,7 @@ from .fetch import (
     request_for,
 )
 from .outputs import exclusive_build, site_work_dirs
+from .pages import metadata_json
 from .pipeline import BuildResult, StrictError, build_database
 from .site import SiteError, build_site
 
@@ -361,11 +364,17 @@ def serve(db_path: Path, metadata: str, settings_file: Path, port: int, host: st
     """Serve the database read-only in Datasette."""
     if not db_path.exists():
         raise click.ClickException(f"{db_path}: no such database; run 'python build.py db' first")
-    command = [sys.executable, "-m", "datasette", "serve", "--immutable", str(db_path)]
-    command += ["--metadata", metadata, *setting_options(settings_file)]
-    command += ["--host", host, "--port", str(port)]
-    click.echo(f"Datasette on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
-    sys.exit(subprocess.call(command))
+    with tempfile.TemporaryDirectory(prefix="papershelf-serve-") as directory:
+        # The metadata for this database: its empty tables hidden (as the site publishes it).
+        metadata_file = Path(directory) / "metadata.json"
+        with closing(sqlite_utils.Database(db_path)) as db:
+            metadata_file.write_text(metadata_json(Path(metadata), db), encoding="utf-8")
+        command = [sys.executable, "-m", "datasette", "serve", "--immutable", str(db_path)]
+        command += ["--metadata", str(metadata_file), *setting_options(settings_file)]
+        command += ["--host", host, "--port", str(port)]
+        click.echo(f"Datasette on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+        code = subprocess.call(command)
+    sys.exit(code)
 
 
 def setting_options(settings_file: Path) -> list[str]:

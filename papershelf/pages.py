@@ -252,7 +252,7 @@ def render_site(
             pages += relative.endswith(".md")
         writer.copy(f"{DOWNLOADS}/papers.db", db_path)
         if publish_metadata:
-            writer.write(f"{DOWNLOADS}/metadata.json", metadata_json(metadata_path))
+            writer.write(f"{DOWNLOADS}/metadata.json", metadata_json(metadata_path, db))
         csv_text, json_text = exports(db)
         writer.write(f"{DOWNLOADS}/papers.csv", csv_text)
         writer.write(f"{DOWNLOADS}/papers.json", json_text)
@@ -321,10 +321,24 @@ def exports(db: sqlite_utils.Database) -> tuple[str, str]:
     return buffer.getvalue(), json.dumps(rows, ensure_ascii=False, indent=1) + "\n"
 
 
-def metadata_json(metadata_path: Path) -> str:
-    """The Datasette metadata as JSON, published beside the database for Datasette Lite."""
-    metadata = yaml.safe_load(metadata_path.read_text(encoding="utf-8"))
+def metadata_json(metadata_path: Path, db: sqlite_utils.Database) -> str:
+    """The Datasette metadata for ``db`` as JSON: published beside the database for
+    Datasette Lite, and what ``build.py serve`` runs with."""
+    metadata = datasette_metadata(metadata_path, db)
     return json.dumps(metadata, ensure_ascii=False, indent=1) + "\n"
+
+
+def datasette_metadata(metadata_path: Path, db: sqlite_utils.Database) -> dict:
+    """``datasets/metadata.yml`` with the tables that are empty in this collection hidden:
+    Datasette lists hidden tables last, behind a link, and fills its SQL box from the
+    first table listed, so a visitor meets the data first (``authors`` is empty when no
+    listing names authors)."""
+    metadata = yaml.safe_load(metadata_path.read_text(encoding="utf-8"))
+    tables = metadata["databases"]["papers"].setdefault("tables", {})
+    for name in data_tables(db):
+        if not db.execute(f"select exists (select 1 from [{name}])").fetchone()[0]:
+            tables.setdefault(name, {})["hidden"] = True
+    return metadata
 
 
 class _Renderer:

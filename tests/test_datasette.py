@@ -341,3 +341,23 @@ def test_arxiv_url_when_the_id_is_known_and_no_page_url_without_a_site(json_list
     for row in rows:
         assert row["arxiv_url"] == f"https://arxiv.org/abs/{row['arxiv_id']}"
         assert row["page_url"] is None
+
+
+def test_tables_empty_in_this_collection_are_not_what_a_visitor_meets_first(real_db):
+    import sqlite_utils
+
+    from papershelf.pages import datasette_metadata
+
+    db = sqlite_utils.Database(real_db)
+    assert db["authors"].count == 0  # the text listings name no authors
+    metadata = datasette_metadata(METADATA, db)
+    served = Datasette([str(real_db)], metadata=metadata, immutables=[])
+    page = asyncio.run(served.client.get("/papers"))
+    assert page.status_code == 200
+    tables = get_json(served, "/papers.json")["tables"]
+    shown = [t["name"] for t in tables if not t["hidden"]]
+    assert "authors" not in shown and "paper_authors" not in shown
+    assert all(t["count"] for t in tables if not t["hidden"] and t["name"] in shown[:1])
+    # The SQL box starts from the first table listed: not an empty one.
+    assert "select * from authors" not in page.text
+    assert {"authors", "paper_authors"} <= {t["name"] for t in tables if t["hidden"]}
