@@ -329,15 +329,20 @@ def metadata_json(metadata_path: Path, db: sqlite_utils.Database) -> str:
 
 
 def datasette_metadata(metadata_path: Path, db: sqlite_utils.Database) -> dict:
-    """``datasets/metadata.yml`` with the tables that are empty in this collection hidden:
-    Datasette lists hidden tables last, behind a link, and fills its SQL box from the
-    first table listed, so a visitor meets the data first (``authors`` is empty when no
-    listing names authors)."""
+    """``datasets/metadata.yml`` for this database: the tables it leaves empty hidden
+    (Datasette lists hidden tables last, behind a link, and fills its SQL box from the
+    first table listed, so a visitor meets the data first; ``authors`` is empty when no
+    listing names authors), and the topics *Papers in a topic* accepts named on its page."""
     metadata = yaml.safe_load(metadata_path.read_text(encoding="utf-8"))
     tables = metadata["databases"]["papers"].setdefault("tables", {})
     for name in data_tables(db):
         if not db.execute(f"select exists (select 1 from [{name}])").fetchone()[0]:
             tables.setdefault(name, {})["hidden"] = True
+    in_topic = metadata["databases"]["papers"].get("queries", {}).get("papers_in_topic")
+    if in_topic:  # the query page names the topics it accepts
+        topics = db.execute("select name, slug from topics order by position").fetchall()
+        valid = "; ".join(f"{name} ({slug})" for name, slug in topics)
+        in_topic["description"] = f"{in_topic['description'].strip()} Topics: {valid}."
     return metadata
 
 

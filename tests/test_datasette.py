@@ -361,3 +361,16 @@ def test_tables_empty_in_this_collection_are_not_what_a_visitor_meets_first(real
     # The SQL box starts from the first table listed: not an empty one.
     assert "select * from authors" not in page.text
     assert {"authors", "paper_authors"} <= {t["name"] for t in tables if t["hidden"]}
+
+
+def test_the_papers_in_topic_page_names_the_topics_it_accepts(real_db):
+    import sqlite_utils
+
+    from papershelf.pages import datasette_metadata
+
+    db = sqlite_utils.Database(real_db)
+    served = Datasette([str(real_db)], metadata=datasette_metadata(METADATA, db))
+    page = asyncio.run(served.client.get("/papers/papers_in_topic"))
+    assert page.status_code == 200
+    for topic in db["topics"].rows:
+        assert f"{topic['name']} ({topic['slug']})" in page.text

@@ -79,6 +79,12 @@ def test_the_metadata_is_published_as_json(site):
     assert {"authors", "paper_authors"} <= set(empty)
     for name in empty:
         expected["databases"]["papers"]["tables"].setdefault(name, {})["hidden"] = True
+    # and the topics that Papers in a topic accepts named on its page.
+    in_topic = published["databases"]["papers"]["queries"]["papers_in_topic"]
+    assert in_topic["description"].endswith(
+        "Topics: " + "; ".join(f"{t['name']} ({t['slug']})" for t in db["topics"].rows) + "."
+    )
+    expected["databases"]["papers"]["queries"]["papers_in_topic"] = in_topic
     assert published == expected
 
 
