@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .errors import InputError, display_path
 from .parse import MAX_COUNT, Entry, Listing, ParseWarning, parse_listing
-from .text import clean_text, listing_name, normalise_title
+from .text import clean_text, line_at, listing_name, normalise_title
 
 SUFFIXES = (".txt", ".html", ".htm", ".json")
 
@@ -117,15 +117,27 @@ _HTML_TOKEN = re.compile(
 def _check_html_depth(html: str, source: str) -> None:
     """Refuse markup nested deeper than :data:`MAX_HTML_DEPTH`, naming the line, in one
     linear pass over the tags."""
-    depth, line, counted = 0, 1, 0
-    for match in _HTML_TOKEN.finditer(html):
-        closing, name, self_closing = match.group(2, 3, 4)
-        if name is None or name.lower() in _VOID or self_closing:
-            continue
-        depth += -1 if closing else 1
-        if depth > MAX_HTML_DEPTH:
-            line += html.count("\n", counted, match.start())
-            raise InputError(source, line, f"HTML nested more than {MAX_HTML_DEPTH} elements deep")
+    offset = _too_deep(_HTML_TOKEN.finditer(html), _html_step, MAX_HTML_DEPTH)
+    if offset is not None:
+        message = f"HTML nested more than {MAX_HTML_DEPTH} elements deep"
+        raise InputError(source, line_at(html, offset), message)
+
+
+def _html_step(match: re.Match) -> int:
+    closing, name, self_closing = match.group(2, 3, 4)
+    if name is None or name.lower() in _VOID or self_closing:
+        return 0
+    return -1 if closing else 1
+
+
+def _too_deep(tokens, step, limit: int) -> int | None:
+    """The offset of the first token that nests deeper than ``limit``, if any."""
+    depth = 0
+    for match in tokens:
+        depth += step(match)
+        if depth > limit:
+            return match.start()
+    return None
 
 
 def parse_html_listing(html: str, source: str, year: int | None = None) -> Listing:
@@ -172,7 +184,7 @@ class _HtmlLines:
 
     def find(self, line: int | None) -> int:
         match = self._search(line, 0) if line else None
-        return self.html.count("\n", 0, match.start()) + 1 if match else self.line
+        return line_at(self.html, match.start()) if match else self.line
 
     def _search(self, line: int | None, start: int) -> re.Match | None:
         wanted = self.lines[line - 1] if line and line <= len(self.lines) else ""
@@ -358,18 +370,14 @@ _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 def _check_depth(text: str, source: str) -> None:
     """Refuse deep nesting before the (recursive) JSON decoder meets it, naming the line."""
-    depth, line, counted = 0, 1, 0
-    for match in _JSON_TOKEN.finditer(text):
-        token = match.group()
-        if token in "[{":
-            depth += 1
-            if depth > MAX_JSON_DEPTH:
-                line += text.count("\n", counted, match.start())
-                raise InputError(
-                    source, line, f"JSON nested more than {MAX_JSON_DEPTH} levels deep"
-                )
-        elif token in "]}":
-            depth -= 1
+    offset = _too_deep(_JSON_TOKEN.finditer(text), _json_step, MAX_JSON_DEPTH)
+    if offset is not None:
+        message = f"JSON nested more than {MAX_JSON_DEPTH} levels deep"
+        raise InputError(source, line_at(text, offset), message)
+
+
+def _json_step(match: re.Match) -> int:
+    return {"[": 1, "{": 1, "]": -1, "}": -1}.get(match.group(), 0)  # strings: 0
 
 
 _STRING_OR_LONG_NUMBER = re.compile(r'"(?:[^"\\]|\\.)*"|\d{1000,}')
@@ -378,7 +386,7 @@ _STRING_OR_LONG_NUMBER = re.compile(r'"(?:[^"\\]|\\.)*"|\d{1000,}')
 def _long_number_line(text: str) -> int:
     for match in _STRING_OR_LONG_NUMBER.finditer(text):
         if not match.group().startswith('"'):
-            return text.count("\n", 0, match.start()) + 1
+            return line_at(text, match.start())
     return 1
 
 

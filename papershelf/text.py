@@ -148,6 +148,11 @@ def clean_text(text: str, first_line: int = 1) -> tuple[str, list[Removed]]:
     return cleaned, [Removed(number, tuple(chars)) for number, chars in removed.items()]
 
 
+def line_at(text: str, offset: int) -> int:
+    """The 1-based line of ``text`` that holds ``offset`` (lines end at ``\n``)."""
+    return text.count("\n", 0, offset) + 1
+
+
 def _describe(character: str) -> str:
     name = unicodedata.name(character, "")
     code = f"U+{ord(character):04X}"
