@@ -230,6 +230,7 @@ _ABSTRACT_TENTHS = {
     (False, False): round(RULE_BACKGROUND_WEIGHT * _TENTHS),
 }
 _TITLE_TENTHS = round(TITLE_WEIGHT * _TENTHS)
+_RECURRENCE_TENTHS = round(RECURRENCE_WEIGHT * _TENTHS)
 _MAX_RECURRENCES = round(RECURRENCE_CAP / RECURRENCE_WEIGHT)
 
 
@@ -258,7 +259,6 @@ class TopicRules:
                 (topic_index, p, _EXCLUDE, e) for e in topic.exclude for p in alternatives(e)
             ]
         self._topic = tuple(p[0] for p in phrases)
-        self._text = tuple(p[1] for p in phrases)
         self._kind = tuple(p[2] for p in phrases)
         self._rule = tuple(p[3] for p in phrases)
         self._wildcard = tuple(p[1].endswith("*") for p in phrases)
@@ -362,11 +362,12 @@ class TopicRules:
             if rule not in best or places[i][0] > places[best[rule]][0]:
                 best[rule] = i
         counted = set(best.values())
-        if len(counted) < len(kept):
-            recurrences = [i for i, h in enumerate(kept) if h[0] == 1 and i not in counted]
-            del recurrences[_MAX_RECURRENCES:]
-            counted.update(recurrences)
-        tenths = sum(places[i][0] for i in best.values()) + len(counted) - len(best)
+        recurrences = [i for i, h in enumerate(kept) if h[0] == 1 and i not in counted]
+        del recurrences[_MAX_RECURRENCES:]
+        for i in recurrences:  # stored with what it adds, so counted weights sum to the score
+            places[i] = (_RECURRENCE_TENTHS, *places[i][1:])
+        counted.update(recurrences)
+        tenths = sum(places[i][0] for i in counted)
         evidence = tuple(
             self._one(hit, places[i], i in counted, title, abstract, i + 1)
             for i, hit in enumerate(kept)

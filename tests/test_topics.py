@@ -59,9 +59,9 @@ def test_every_match_is_evidence_with_its_place_and_sentence():
         ("adapter*", "title", "title", "Adapters", "Adapters for chat", 1.0, True),
         ("LoRA", "abstract", "background", "LoRA", "Large models are costly, and LoRA is popular.",
          0.2, True),
-        ("LoRA", "abstract", "background", "LoRA", "We use LoRA.", 0.2, True),
+        ("LoRA", "abstract", "background", "LoRA", "We use LoRA.", 0.1, True),  # a recurrence
     ]  # fmt: skip
-    assert found[0].score == 1.3  # 1.0 + 0.2 + one recurrence 0.1
+    assert found[0].score == 1.3  # 1.0 + 0.2 + one recurrence 0.1: the counted weights
 
 
 @pytest.mark.parametrize(
@@ -107,6 +107,8 @@ def test_recurrence_adds_a_tenth_each_up_to_three_tenths():
     (candidate,) = _rules(PEFT).match("A study", abstract)
     assert candidate.score == 0.5  # 0.2 + 0.3
     assert [e.counted for e in candidate.evidence] == [True, True, True, True, False, False]
+    # The evidence explains the score: what each counted match adds sums to it.
+    assert [e.weight for e in candidate.evidence if e.counted] == [0.2, 0.1, 0.1, 0.1]
     assert candidate.reason == "below threshold 1.0"
 
 
