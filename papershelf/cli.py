@@ -430,6 +430,10 @@ def topics_check(db_path: Path, labels_path: Path, as_json: bool):
 
     from .curation import CurationError, format_report, measure
 
+    named = click.get_current_context().get_parameter_source("labels_path")
+    if named is not click.core.ParameterSource.DEFAULT and not labels_path.exists():
+        # Only the default file may be absent: a named one that is not there is a typo.
+        raise click.ClickException(f"{labels_path}: no such labels file")
     try:
         report, warnings = measure(db_path, labels_path)
     except (CurationError, InputError) as error:

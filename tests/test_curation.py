@@ -365,3 +365,10 @@ def test_real_listings_meet_the_done_when_figures(real_db):
     assert report.precision >= 0.90 and report.recall >= 0.85
     assert 1.8 <= report.mean_topics_all <= 3.0
     assert report.no_topic_share <= 0.03
+
+
+def test_a_named_labels_file_that_is_missing_is_an_error_not_silence(labelled, tmp_path):
+    db, _ = labelled
+    result = run("topics", "check", "--db", db, "--labels", tmp_path / "typo.yml")
+    assert result.exit_code == 1
+    assert result.output.strip() == f"Error: {tmp_path / 'typo.yml'}: no such labels file"
