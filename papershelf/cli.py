@@ -25,7 +25,7 @@ from .fetch import (
 from .outputs import exclusive_build, site_work_dirs
 from .pages import metadata_json
 from .pipeline import BuildResult, StrictError, build_database
-from .site import SiteError, build_site
+from .site import SiteError, build_site, read_site_url
 
 DEFAULT_LISTINGS = "content/listings"
 DEFAULT_TOPICS = "content/topics.yml"
@@ -160,8 +160,17 @@ def _exclusive(outputs: list[Path], docs_dir: Path | None = None) -> Iterator[No
 
 
 def run_db(
-    listings_dir, topics_path, db_path, year, strict, listing_names_path=None
+    listings_dir,
+    topics_path,
+    db_path,
+    year,
+    strict,
+    listing_names_path=None,
+    config_file: Path = Path(DEFAULT_CONFIG),
 ) -> BuildResult:
+    # The database records where the site is published (page_url), from the same
+    # configuration the site stage reads.
+    site_url = read_site_url(config_file) if config_file.is_file() else ""
     try:
         return build_database(
             listings_dir,
@@ -171,6 +180,7 @@ def run_db(
             strict=strict,
             progress=_progress,
             listing_names_path=listing_names_path,
+            site_url=site_url,
         )
     except (InputError, StrictError, OutputError) as error:
         raise click.ClickException(str(error)) from None
@@ -203,7 +213,10 @@ def all_(
 ):
     """Build everything: the database, then the site."""
     with _exclusive([db_path, site_dir, docs_dir], docs_dir):
-        _summarise(run_db(listings_dir, topics_path, db_path, year, strict, listing_names_path))
+        result = run_db(
+            listings_dir, topics_path, db_path, year, strict, listing_names_path, config_file
+        )
+        _summarise(result)
         run_site(db_path, site_dir, docs_dir, config_file)
 
 

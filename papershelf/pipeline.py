@@ -18,13 +18,10 @@ from .listing_names import check_dates, filename_of, label, load_listing_names
 from .outputs import temporary_path, writing
 from .papers import merge_listings
 from .related import Background
-from .site import read_site_url
 from .timing import Stopwatch
 from .topics import TopicRules, load_taxonomy
 
 T = TypeVar("T")
-# The MkDocs configuration whose site_url the database records (page_url in the views).
-SITE_CONFIG = Path("mkdocs.yml")
 LISTING_NAMES_FILE = "listings.yml"
 Progress = Callable[[Iterable[T], str], Iterator[T]]
 
@@ -84,7 +81,7 @@ def build_database(
     year: int | None = None,
     strict: bool = False,
     progress: Progress = _no_progress,
-    site_url: str | None = None,
+    site_url: str = "",
     listing_names_path: str | Path | None = None,
 ) -> BuildResult:
     """Parse, merge, classify and relate, then write ``db_path`` atomically.
@@ -96,8 +93,6 @@ def build_database(
     """
     db_path = Path(db_path)
     result = BuildResult(db_path=db_path)
-    if site_url is None:  # the site's address, as 'build.py site' reads it by default
-        site_url = read_site_url(SITE_CONFIG) if SITE_CONFIG.is_file() else ""
     clock = Stopwatch(result.seconds, result.peak_mb)
     files = find_listings(listings_dir)
     taxonomy = load_taxonomy(topics_path)

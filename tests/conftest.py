@@ -17,8 +17,11 @@ METADATA = REPO / "datasets" / "metadata.yml"
 @pytest.fixture(scope="session")
 def real_db(tmp_path_factory) -> Path:
     """papers.db built once from the real content/, in a temporary directory."""
+    from papershelf.site import read_site_url
+
     path = tmp_path_factory.mktemp("real") / "papers.db"
-    build_database(LISTINGS, TOPICS, path)
+    # As 'build.py db' builds it: with the site's address from mkdocs.yml.
+    build_database(LISTINGS, TOPICS, path, site_url=read_site_url(REPO / "mkdocs.yml"))
     return path
 
 

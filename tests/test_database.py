@@ -9,7 +9,7 @@ import yaml
 from papershelf.database import data_tables
 from papershelf.pipeline import build_database
 
-from .conftest import LISTINGS, METADATA, TOPICS
+from .conftest import CONFIG, LISTINGS, METADATA, TOPICS
 
 
 def test_counts(real_db):
@@ -185,8 +185,10 @@ def test_every_table_and_column_is_described_in_the_metadata(real_db):
 
 
 def test_building_twice_gives_the_same_content(real_db, tmp_path):
+    from papershelf.site import read_site_url
+
     again = tmp_path / "again.db"
-    build_database(LISTINGS, TOPICS, again)
+    build_database(LISTINGS, TOPICS, again, site_url=read_site_url(CONFIG))
     assert list(sqlite3.connect(real_db).iterdump()) == list(sqlite3.connect(again).iterdump())
     assert real_db.read_bytes() == again.read_bytes()
 
