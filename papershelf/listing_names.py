@@ -126,8 +126,12 @@ def _title(value: object, filename: str, source: str, line: int) -> str | None:
 def _url(value: object, filename: str, source: str, line: int) -> str | None:
     if value is None:
         return None
-    parts = urlsplit(value) if isinstance(value, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(value) if isinstance(value, str) else None
+        host = parts.hostname if parts else None
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        parts = host = None
+    if parts is None or parts.scheme not in ("http", "https") or not host:
         raise InputError(source, line, f"{filename}: 'source' must be an http(s) URL: {value!r}")
     if _CONTROL.search(value) or " " in value:
         raise InputError(source, line, f"{filename}: 'source' must be a URL without spaces")
@@ -140,10 +144,11 @@ def _date(value: object, filename: str, source: str, line: int) -> dt.date | Non
     # YAML reads 2024-03-14 as a date; quoted, it is text in the same form.
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
-    try:
-        return dt.date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        pass
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
     raise InputError(source, line, f"{filename}: 'date' must be a date like 2024-03-14: {value!r}")
 
 

@@ -349,6 +349,8 @@ def datasette_metadata(metadata_path: Path, db: sqlite_utils.Database) -> dict:
 class _Renderer:
     def __init__(self, data: SiteData, site_url: str, metadata_published: bool = False):
         self.data = data
+        # Counted once: a label is asked for every appearance on every paper page.
+        self.title_counts = Counter(listing["title"] for listing in data.listings.values())
         self.site_url = site_url.rstrip("/") + "/" if site_url else ""
         self.db_url = f"{self.site_url}{DOWNLOADS}/papers.db" if self.site_url else ""
         published = bool(self.site_url) and metadata_published
@@ -377,10 +379,8 @@ class _Renderer:
 
     def listing_label(self, name: str) -> str:
         """The listing's title (untrusted), with its id when another listing has the same."""
-        title = self.data.listings[name]["title"] or name
-        titles = [other["title"] or other["name"] for other in self.data.listings.values()]
-        same = titles.count(title)
-        return f"{title} ({name})" if same > 1 else title
+        title = self.data.listings[name]["title"]
+        return f"{title} ({name})" if self.title_counts[title] > 1 else title
 
     def listing_link(self, name: str, prefix: str) -> str:
         return f"[{text(self.listing_label(name))}]({prefix}listings/{name}.md)"
@@ -847,7 +847,8 @@ class _Renderer:
             "listings.yml": " (from content/listings.yml)",
             "explicit": "",
         }.get(listing["year_source"], " (year unknown)")
-        source = escape(listing.get("source_url") or "")
+        # text(): the page is Markdown too, and [ ] ( ) * in a URL would be read as markup.
+        source = text(listing.get("source_url") or "")
         link = f'<a href="{source}" rel="nofollow noopener">{source}</a>'
         out.append(
             f"- File: {code(listing['filename'])} (listing {code(name)})\n"

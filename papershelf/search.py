@@ -52,8 +52,10 @@ def search_documents(data: SiteData, language: str = "en") -> Iterator[tuple[str
         parts = [topic["description"], f"Rules: {rules}"]
         yield f"topics/{slug}/index.html", _document(topic["name"], parts, language)
     for name, listing in data.listings.items():
-        parts = [f"{listing['date'] or listing['date_text']}, file {listing['filename']}"]
-        yield f"listings/{name}/index.html", _document(f"Listing {name}", parts, language)
+        parts = [
+            f"{listing['date'] or listing['date_text']}, file {listing['filename']}, listing {name}"
+        ]
+        yield f"listings/{name}/index.html", _document(listing["title"], parts, language)
 
 
 def _document(title: str, parts: list[str], language: str) -> str:

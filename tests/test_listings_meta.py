@@ -121,6 +121,9 @@ BAD = [
         "simple.txt: 'source' must be an http(s) URL: 'javascript:alert(1)'",
     ),
     ("listings:\n  simple.txt:\n    source: huggingface.co/papers\n", 3, "http(s) URL"),
+    ("listings:\n  simple.txt:\n    source: http://[::1\n", 3, "'source' must be an http(s) URL"),
+    ("listings:\n  simple.txt:\n    date: 20240314\n", 3, "'date' must be a date like"),
+    ("listings:\n  simple.txt:\n    date: 2024-03-14 10:00:00\n", 3, "'date' must be a date"),
     ("listings:\n  simple.txt:\n    title: [a, b]\n", 3, "'title' must be non-empty text"),
     ('listings:\n  simple.txt:\n    title: "a\\nb"\n', 3, "'title' must be one line"),
     (
@@ -205,7 +208,7 @@ def hostile_named_site(content, tmp_path):
         tmp_path,
         "listings:\n  simple.txt:\n"
         f"    title: {yaml.safe_dump(HOSTILE_TITLE).splitlines()[0]}\n"
-        "    source: 'https://example.org/p?q=\"><script>x</script>'\n",
+        "    source: 'https://example.org/p?q=\"><script>x</script>&r=[a](javascript:alert(1))*b*'\n",
     )
     from papershelf.site import build_site
 
@@ -237,7 +240,8 @@ def test_site_shows_listing_titles_as_text_everywhere(hostile_named_site):
     assert re.search(r"<h1 id=[^>]*>&#60;script&#62;alert", pages["listing page"])
     # The default titles of the others, in the paper's "appears in" list of the rich listing.
     assert "Hugging Face daily papers, Nov 4" in pages["listings index"]
-    assert (
-        'href="https://example.org/p?q=&quot;&gt;&lt;script&gt;x&lt;/script&gt;"'
-        in pages["listing page"]
-    )
+    # The source link points at exactly the curated URL; nothing in it became markup.
+    source = 'https://example.org/p?q="><script>x</script>&r=[a](javascript:alert(1))*b*'
+    hrefs = [unescape(h) for h in re.findall(r'href="([^"]*)"', pages["listing page"])]
+    assert source in hrefs
+    assert "<em>b</em>" not in pages["listing page"]

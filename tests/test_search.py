@@ -61,3 +61,10 @@ def test_a_failing_index_reports_what_pagefind_said(tmp_path):
     empty.mkdir()
     with pytest.raises(SearchError, match="pagefind failed: .*not able to build an index"):
         finish_index(start_index(empty, tmp_path / "pagefind"))
+
+
+def test_a_listing_is_found_under_its_title(real_site, real_db):
+    root, _ = real_site
+    for row in sqlite_utils.Database(real_db)["listings"].rows:
+        document = (root / "search" / "listings" / row["name"] / "index.html").read_text()
+        assert escape(row["title"], quote=False) in document
