@@ -80,7 +80,9 @@ def leftovers(output: Path) -> list[Path]:
     their MkDocs shares) and previous sites renamed aside."""
     if not output.parent.is_dir():
         return []
-    prefixes = (f".{output.name}.tmp-", f".{output.name}.old-", f"{output.name}-share")
+    # Only names the build makes (shares are .NAME.tmp-PID-shareN): a user's own
+    # folder beside the output, such as site-shared-notes/, is never touched.
+    prefixes = (f".{output.name}.tmp-", f".{output.name}.old-")
     return sorted(p for p in output.parent.iterdir() if p.name.startswith(prefixes))
 
 

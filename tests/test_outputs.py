@@ -208,11 +208,14 @@ def test_a_build_removes_what_a_killed_build_left(built):
         built / "build" / "docs" / "papers" / ".x.md.tmp",
         built / "build" / "cache" / "notebooks" / "exploring.tmp" / "page.md",
     ]
-    for path in left:
+    # What is the user's, beside the outputs, stays whatever its name.
+    theirs = [built / "site-shared-notes" / "notes.md", built / "papers.db-share1.txt"]
+    for path in left + theirs:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("left by a killed build")
     assert _run(built, *_all(built)).returncode == 0
     assert not [path for path in left if path.exists()]
+    assert all(path.exists() for path in theirs)
     assert _all_leftovers(built) == []
 
 
