@@ -12,7 +12,7 @@ from papershelf.topics import (
     sentence_kind,
 )
 
-from .conftest import TOPICS
+from .conftest import REPO, TOPICS
 
 
 @pytest.mark.parametrize(
@@ -159,12 +159,18 @@ def test_text_matched_by_two_rules_of_a_topic_is_evidence_once():
 
 
 def test_scoring_is_deterministic(tmp_path, fixture_listings):
-    from papershelf.pipeline import build_database
+    import os
+    import subprocess
+    import sys
 
     tables = ("paper_topics", "topic_scores", "topic_evidence")
     dumps = []
-    for name in ("one.db", "two.db"):
-        build_database(fixture_listings, TOPICS, tmp_path / name)
+    # Two processes with different string hashing: set and dict orders differ between them.
+    for name, seed in (("one.db", "1"), ("two.db", "2")):
+        command = [sys.executable, "build.py", "db", "--listings", str(fixture_listings)]
+        command += ["--topics", str(TOPICS), "--db", str(tmp_path / name)]
+        environment = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run(command, cwd=REPO, env=environment, check=True, capture_output=True)
         db = sqlite_utils.Database(tmp_path / name)
         dumps.append({t: list(db.execute(f"select * from {t}").fetchall()) for t in tables})
     assert dumps[0] == dumps[1]
