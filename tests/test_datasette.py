@@ -245,6 +245,12 @@ def test_search_ranks_by_relevance_and_says_how_many_it_found(datasette, real_db
     assert len(rows) == 100
     assert {r["matches"] for r in rows} == {found}
     assert [r["position"] for r in rows] == list(range(1, 101))
+    with sqlite3.connect(real_db) as conn:  # most relevant first: FTS5's bm25 rank
+        ranked = conn.execute(
+            "select papers.slug from papers_fts join papers on papers.rowid = papers_fts.rowid "
+            "where papers_fts match '\"tune*\"' order by rank, papers.slug limit 100"
+        ).fetchall()
+    assert [r["slug"] for r in rows] == [slug for (slug,) in ranked]
     everything = get_json(datasette, f"/papers/search.json?_shape=array&q=tune*&limit={found}")
     assert len(everything) == found
 
