@@ -37,7 +37,7 @@ from synthetic import write_corpus  # noqa: E402
 DB_STAGE = """
 import json, sys
 from pathlib import Path
-from papershelf.pipeline import build_database
+from papershelf.store.pipeline import build_database
 result = build_database(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]))
 print(json.dumps({"seconds": result.seconds, "peak_mb": result.peak_mb,
                   "related_seconds": result.related_seconds,
@@ -48,7 +48,7 @@ print(json.dumps({"seconds": result.seconds, "peak_mb": result.peak_mb,
 SITE_STAGE = """
 import json, sys
 from pathlib import Path
-from papershelf.site import build_site
+from papershelf.publish.site import build_site
 db, root, config, metadata, notebooks = sys.argv[1:6]
 result = build_site(Path(db), Path(root) / "site", Path(root) / "docs", Path(config),
                     Path(metadata), Path(notebooks) if notebooks != "-" else None,

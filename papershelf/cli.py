@@ -14,7 +14,7 @@ import click
 import sqlite_utils
 
 from .errors import InputError, OutputError
-from .fetch import (
+from .ingest.fetch import (
     DEFAULT_BASE_URL,
     DEFAULT_DEADLINE,
     DEFAULT_MAX_BYTES,
@@ -23,9 +23,9 @@ from .fetch import (
     request_for,
 )
 from .outputs import exclusive_build, site_work_dirs
-from .pages import metadata_json
-from .pipeline import BuildResult, StrictError, build_database
-from .site import SiteError, build_site, read_site_url
+from .publish.pages import metadata_json
+from .publish.site import SiteError, build_site, read_site_url
+from .store.pipeline import BuildResult, StrictError, build_database
 
 DEFAULT_LISTINGS = "content/listings"
 DEFAULT_TOPICS = "content/topics.yml"
@@ -441,7 +441,7 @@ def topics_check(db_path: Path, labels_path: Path, as_json: bool):
     import dataclasses
     import json
 
-    from .curation import CurationError, format_report, measure
+    from .collection.curation import CurationError, format_report, measure
 
     named = click.get_current_context().get_parameter_source("labels_path")
     if named is not click.core.ParameterSource.DEFAULT and not labels_path.exists():
@@ -488,8 +488,8 @@ def topics_suggest(db_path: Path, topics_path: Path, groups: int | None, min_sco
     Groups those papers by TF-IDF and NMF over title and abstract (deterministic) and prints
     each group as a ready-to-edit entry of content/topics.yml.
     """
-    from .curation import CurationError, format_suggestion, suggest
-    from .topics import load_topics
+    from .collection.curation import CurationError, format_suggestion, suggest
+    from .collection.topics import load_topics
 
     try:
         existing = {topic.slug for topic in load_topics(topics_path)}

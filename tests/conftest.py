@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from papershelf.pipeline import build_database
+from papershelf.store.pipeline import build_database
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -17,7 +17,7 @@ METADATA = REPO / "datasets" / "metadata.yml"
 @pytest.fixture(scope="session")
 def real_db(tmp_path_factory) -> Path:
     """papers.db built once from the real content/, in a temporary directory."""
-    from papershelf.site import read_site_url
+    from papershelf.publish.site import read_site_url
 
     path = tmp_path_factory.mktemp("real") / "papers.db"
     # As 'build.py db' builds it: with the site's address from mkdocs.yml.
@@ -45,7 +45,7 @@ def build_site_into(
     db_path: Path, root: Path, cache_dir: Path | None = None, workers: int | None = None
 ):
     """Build the site from ``db_path`` under ``root`` (docs and site directories)."""
-    from papershelf.site import build_site
+    from papershelf.publish.site import build_site
 
     return build_site(
         db_path,

@@ -497,8 +497,8 @@ def check_error(case: Case, path: str | None, line: int | None) -> str | None:
 @lru_cache(maxsize=64)
 def expected_papers(source: Path, companion: Path | None) -> frozenset:
     """(slug, title, abstract) of the unmutated files: what whitespace must not change."""
-    from papershelf.formats import read_listing
-    from papershelf.papers import merge_listings
+    from papershelf.collection.papers import merge_listings
+    from papershelf.ingest.formats import read_listing
 
     paths = [source] + ([companion] if companion else [])
     papers, _ = merge_listings([read_listing(path) for path in paths])
@@ -507,7 +507,7 @@ def expected_papers(source: Path, companion: Path | None) -> frozenset:
 
 @lru_cache(maxsize=64)
 def expected_entries(source: Path) -> int:
-    from papershelf.formats import read_listing
+    from papershelf.ingest.formats import read_listing
 
     return len(read_listing(source).entries)
 
@@ -542,11 +542,11 @@ def build_in_process(case: Case, directory: Path) -> Outcome:
     """The stages where input can fail, without the related-papers process."""
     import sqlite_utils
 
-    from papershelf.database import ensure_db_shape, write_collection
+    from papershelf.collection.papers import merge_listings
+    from papershelf.collection.topics import TopicRules
     from papershelf.errors import InputError
-    from papershelf.formats import read_listing
-    from papershelf.papers import merge_listings
-    from papershelf.topics import TopicRules
+    from papershelf.ingest.formats import read_listing
+    from papershelf.store.database import ensure_db_shape, write_collection
 
     listings_dir = write_listings(case, directory)
     try:
@@ -572,7 +572,7 @@ def build_in_process(case: Case, directory: Path) -> Outcome:
 
 @lru_cache(maxsize=1)
 def _topics():
-    from papershelf.topics import load_topics
+    from papershelf.collection.topics import load_topics
 
     return load_topics(TOPICS)
 
@@ -628,7 +628,7 @@ def _cli_error(case: Case, result, db_path: Path, previous_db: bytes) -> Outcome
 def good_database(directory: Path) -> bytes:
     """A database built from the rich fixture: the previous build every CLI case must keep
     byte for byte when it fails."""
-    from papershelf.pipeline import build_database
+    from papershelf.store.pipeline import build_database
 
     path = directory / "previous.db"
     build_database(_one_listing(directory), TOPICS, path)

@@ -5,7 +5,7 @@ import sqlite_utils
 from click.testing import CliRunner
 
 from papershelf.cli import cli
-from papershelf.topics import load_topics
+from papershelf.collection.topics import load_topics
 
 from .conftest import REPO, TOPICS
 

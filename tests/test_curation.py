@@ -8,7 +8,7 @@ import sqlite_utils
 import yaml
 from click.testing import CliRunner
 
-from papershelf.curation import (
+from papershelf.collection.curation import (
     CurationError,
     format_report,
     format_suggestion,

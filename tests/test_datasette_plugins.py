@@ -24,7 +24,7 @@ from datasette.app import Datasette
 from markupsafe import escape
 
 from papershelf.cli import cli, setting_options
-from papershelf.pipeline import build_database
+from papershelf.store.pipeline import build_database
 
 from .conftest import FIXTURES, METADATA, REPO, TOPICS
 

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from papershelf.pipeline import build_database
-from papershelf.topics import load_topics
+from papershelf.collection.topics import load_topics
+from papershelf.store.pipeline import build_database
 
 from .conftest import LISTINGS, TOPICS, build_site_into
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from papershelf.pipeline import build_database
+from papershelf.store.pipeline import build_database
 
 from .conftest import FIXTURES, REPO, TOPICS, build_site_into
 

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from papershelf.cli import cli
-from papershelf.formats import parse_daily_papers, read_listing
+from papershelf.ingest.formats import parse_daily_papers, read_listing
 
 from .conftest import FIXTURES
 
@@ -419,7 +419,7 @@ def reader_cleans_text() -> bool:
 )
 @pytest.mark.parametrize("server", [[ok(HOSTILE)]], indirect=True)
 def test_control_characters_and_lone_surrogates_are_written_and_build(server, tmp_path):
-    from papershelf.pipeline import build_database
+    from papershelf.store.pipeline import build_database
 
     from .conftest import TOPICS
 

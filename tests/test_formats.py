@@ -6,10 +6,15 @@ import shutil
 import pytest
 import sqlite_utils
 
+from papershelf.collection.papers import merge_listings
+from papershelf.collection.topics import load_topics
 from papershelf.errors import InputError
-from papershelf.formats import html_to_text, parse_daily_papers, parse_html_listing, read_listing
-from papershelf.papers import merge_listings
-from papershelf.topics import load_topics
+from papershelf.ingest.formats import (
+    html_to_text,
+    parse_daily_papers,
+    parse_html_listing,
+    read_listing,
+)
 
 from .conftest import FIXTURES, TOPICS, build_site_into
 
@@ -138,7 +143,7 @@ def test_arxiv_id_merges_papers_whose_titles_differ():
 
 
 def test_database_and_pages_from_a_mix_of_formats(tmp_path):
-    from papershelf.pipeline import build_database
+    from papershelf.store.pipeline import build_database
 
     listings = tmp_path / "listings"
     listings.mkdir()

@@ -6,8 +6,8 @@ import shutil
 import pytest
 import sqlite_utils
 
-from papershelf.pipeline import build_database
-from papershelf.site import PAGES_PER_WORKER, SiteError, _mkdocs
+from papershelf.publish.site import PAGES_PER_WORKER, SiteError, _mkdocs
+from papershelf.store.pipeline import build_database
 
 from .conftest import FIXTURES, LISTINGS, TOPICS, build_site_into
 

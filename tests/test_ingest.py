@@ -8,11 +8,16 @@ import sqlite_utils
 from click.testing import CliRunner
 
 from papershelf.cli import cli
+from papershelf.collection.papers import merge_listings
 from papershelf.errors import InputError
-from papershelf.formats import MAX_HTML_DEPTH, MAX_JSON_DEPTH, parse_daily_papers, read_listing
-from papershelf.papers import merge_listings
-from papershelf.parse import parse_listing
-from papershelf.text import clean_text, listing_name
+from papershelf.ingest.formats import (
+    MAX_HTML_DEPTH,
+    MAX_JSON_DEPTH,
+    parse_daily_papers,
+    read_listing,
+)
+from papershelf.ingest.parse import parse_listing
+from papershelf.ingest.text import clean_text, listing_name
 
 from .conftest import FIXTURES, LISTINGS, TOPICS
 

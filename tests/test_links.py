@@ -1,6 +1,6 @@
 import pytest
 
-from papershelf.links import classify, extract_links
+from papershelf.collection.links import classify, extract_links
 
 
 def test_trailing_punctuation_is_not_part_of_a_link():

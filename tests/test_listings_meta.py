@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from datasette.app import Datasette
 
 from papershelf.cli import cli
-from papershelf.listing_names import load_listing_names
-from papershelf.pipeline import build_database
+from papershelf.ingest.listing_names import load_listing_names
+from papershelf.store.pipeline import build_database
 
 from .conftest import CONFIG, FIXTURES, LISTINGS, METADATA, REPO, TOPICS
 
@@ -210,7 +210,7 @@ def hostile_named_site(content, tmp_path):
         f"    title: {yaml.safe_dump(HOSTILE_TITLE).splitlines()[0]}\n"
         "    source: 'https://example.org/p?q=\"><script>x</script>&r=[a](javascript:alert(1))*b*'\n",
     )
-    from papershelf.site import build_site
+    from papershelf.publish.site import build_site
 
     notebooks = tmp_path / "no-notebooks"
     notebooks.mkdir()

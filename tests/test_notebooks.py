@@ -7,8 +7,8 @@ import nbformat
 import pytest
 import sqlite_utils
 
-from papershelf.analysis import NO_ALT, notebook_pages
-from papershelf.notebook import ENVIRONMENT_VARIABLE, connect, database_path
+from papershelf.publish.analysis import NO_ALT, notebook_pages
+from papershelf.publish.notebook import ENVIRONMENT_VARIABLE, connect, database_path
 
 from .conftest import NOTEBOOKS, REPO
 
@@ -30,7 +30,7 @@ def test_notebooks_name_the_database_in_one_place_only():
         notebook = nbformat.read(path, as_version=4)
         source = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
         assert "papers.db" not in source and "/work" not in source, path.name
-        assert "from papershelf.notebook import connect" in source
+        assert "from papershelf.publish.notebook import connect" in source
 
 
 def test_database_path_is_relative_to_the_repository(monkeypatch, tmp_path):
@@ -74,7 +74,7 @@ def test_executed_notebook_reads_the_given_database(executed, real_db):
 
 
 def test_exploring_notebook_measures_topic_quality_against_the_labels(executed, real_db):
-    from papershelf.curation import measure
+    from papershelf.collection.curation import measure
 
     quality, _ = measure(real_db, REPO / "content" / "topic-labels.yml")
     shown = executed["exploring"].markdown

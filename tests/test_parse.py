@@ -3,8 +3,8 @@ import datetime as dt
 import pytest
 
 from papershelf.errors import InputError
-from papershelf.formats import read_listing
-from papershelf.parse import Entry, parse_listing
+from papershelf.ingest.formats import read_listing
+from papershelf.ingest.parse import Entry, parse_listing
 
 from .conftest import FIXTURES, LISTINGS
 

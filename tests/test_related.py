@@ -1,7 +1,7 @@
 import pytest
 import sqlite_utils
 
-from papershelf.related import Background, related_papers
+from papershelf.collection.related import Background, related_papers
 
 
 def _inputs(real_db):

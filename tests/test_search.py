@@ -8,7 +8,7 @@ from html import escape
 import pytest
 import sqlite_utils
 
-from papershelf.search import SearchError, finish_index, start_index
+from papershelf.publish.search import SearchError, finish_index, start_index
 
 
 def documents(root):

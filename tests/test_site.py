@@ -8,9 +8,9 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import sqlite_utils
 
-from papershelf.database import data_tables
-from papershelf.pages import render_site
-from papershelf.site import read_site_url
+from papershelf.publish.pages import render_site
+from papershelf.publish.site import read_site_url
+from papershelf.store.database import data_tables
 
 from .conftest import CONFIG, METADATA, NOTEBOOKS
 
@@ -316,15 +316,16 @@ def test_pagefind_indexes_the_site_in_chunks(real_site):
 
 
 def test_large_sites_drop_the_single_file_search_index(tmp_path):
-    from papershelf.pipeline import build_database
-    from papershelf.site import build_site
+    from papershelf.publish.site import build_site
+    from papershelf.store.pipeline import build_database
 
     from .conftest import FIXTURES, TOPICS
 
     config = tmp_path / "mkdocs.yml"
     text = CONFIG.read_text(encoding="utf-8")
     text = text.replace(
-        "custom_dir: papershelf/theme", f"custom_dir: {CONFIG.parent}/papershelf/theme"
+        "custom_dir: papershelf/publish/theme",
+        f"custom_dir: {CONFIG.parent}/papershelf/publish/theme",
     )
     text = text.replace("builtin_search_max_pages: 3000", "builtin_search_max_pages: 10")
     config.write_text(text, encoding="utf-8")
@@ -345,7 +346,7 @@ HOSTILE_TITLE = (
 def test_front_matter_of_any_text_is_read_back_by_mkdocs():
     from mkdocs.utils.meta import get_data
 
-    from papershelf.pages import escape, front_matter
+    from papershelf.publish.pages import escape, front_matter
 
     markdown, meta = get_data(front_matter(HOSTILE_TITLE, HOSTILE_TITLE) + "# Page\n")
     assert meta == {"title": escape(HOSTILE_TITLE), "description": escape(HOSTILE_TITLE)}
@@ -353,7 +354,7 @@ def test_front_matter_of_any_text_is_read_back_by_mkdocs():
 
 
 def test_a_page_whose_front_matter_cannot_be_read_fails_the_build(tmp_path):
-    from papershelf.site import SiteError, _build_share
+    from papershelf.publish.site import SiteError, _build_share
 
     docs = tmp_path / "docs"
     docs.mkdir()

@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from papershelf.text import normalise_title, short_name, slugify
+from papershelf.ingest.text import normalise_title, short_name, slugify
 
 SAFE_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 

@@ -1,8 +1,7 @@
 import pytest
 import sqlite_utils
 
-from papershelf.errors import InputError
-from papershelf.topics import (
+from papershelf.collection.topics import (
     TopicRules,
     load_taxonomy,
     load_topics,
@@ -11,6 +10,7 @@ from papershelf.topics import (
     rule_pattern,
     sentence_kind,
 )
+from papershelf.errors import InputError
 
 from .conftest import REPO, TOPICS
 
@@ -285,8 +285,8 @@ def test_bad_topics_name_file_and_line(text, message):
 
 
 def test_fast_matcher_agrees_with_the_regex_reference():
-    from papershelf.formats import read_listing
-    from papershelf.papers import merge_listings
+    from papershelf.collection.papers import merge_listings
+    from papershelf.ingest.formats import read_listing
 
     from .conftest import FIXTURES, LISTINGS
 
@@ -314,8 +314,8 @@ def test_new_keys_are_optional_and_a_strong_phrase_is_a_rule():
 
 
 def test_a_retired_slug_redirects_to_the_topic_that_took_it_in(tmp_path, fixture_listings):
-    from papershelf.pipeline import build_database
-    from papershelf.site import build_site
+    from papershelf.publish.site import build_site
+    from papershelf.store.pipeline import build_database
 
     from .conftest import CONFIG, METADATA
 

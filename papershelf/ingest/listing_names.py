@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .errors import InputError, display_path
+from ..errors import InputError, display_path
+from ..yamlfile import LINE, load_with_lines
 from .parse import BOILERPLATE, Listing
-from .yamlfile import LINE, load_with_lines
 
 ENTRY_KEYS = ("title", "source", "date")
 MAX_TITLE_LENGTH = 200

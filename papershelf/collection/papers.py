@@ -14,10 +14,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from .errors import InputError
+from ..errors import InputError
+from ..ingest.parse import Entry, Listing
+from ..ingest.text import normalise_title, short_name, slugify
 from .links import Link, extract_links
-from .parse import Entry, Listing
-from .text import normalise_title, short_name, slugify
 
 
 @dataclass(frozen=True)

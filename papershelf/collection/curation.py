@@ -21,8 +21,8 @@ from pathlib import Path
 
 import yaml
 
-from .errors import InputError, display_path
-from .yamlfile import load_with_lines
+from ..errors import InputError, display_path
+from ..yamlfile import load_with_lines
 
 
 class CurationError(Exception):
@@ -678,7 +678,7 @@ def _rules_from_terms(terms: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _free_slug(text: str, taken: set[str]) -> str:
-    from .text import slugify
+    from ..ingest.text import slugify
 
     base = slugify(text) or "topic"
     slug, number = base, 2

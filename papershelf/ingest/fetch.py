@@ -14,7 +14,7 @@ The server is untrusted, so the work is bounded and every failure is a :class:`F
 - the body is read in chunks up to a maximum size, so memory stays bounded;
 - redirects are followed on the same scheme, host and port only;
 - the body is staged in a hidden directory and read there by
-  :func:`papershelf.formats.read_listing`, the build's own reader, before it is moved into
+  :func:`papershelf.ingest.formats.read_listing`, the build's own reader, before it is moved into
   place: a file ``fetch`` wrote always builds.
 """
 
@@ -37,8 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from . import __version__
-from .errors import InputError
+from .. import __version__
+from ..errors import InputError
 from .formats import read_listing
 
 DEFAULT_BASE_URL = "https://huggingface.co"
@@ -121,7 +121,7 @@ def fetch_daily_papers(
     time is cut off when it passes). A response longer than ``max_bytes`` is refused as
     soon as it is, without reading the rest. Redirects are followed on the same scheme,
     host and port only. The body is written to a temporary file, read there with
-    :func:`papershelf.formats.read_listing` exactly as the build will read it, and only
+    :func:`papershelf.ingest.formats.read_listing` exactly as the build will read it, and only
     then moved into place: a file ``fetch`` wrote always builds.
     """
     url = api_url(base_url, kind, value)

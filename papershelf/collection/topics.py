@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from .errors import InputError, display_path
-from .yamlfile import load_with_lines
+from ..errors import InputError, display_path
+from ..yamlfile import load_with_lines
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 

@@ -1,9 +1,9 @@
 """Listing files in every format papershelf reads, by their extension.
 
-- ``.txt``: a copy of the page's text (see :mod:`papershelf.parse`).
+- ``.txt``: a copy of the page's text (see :mod:`papershelf.ingest.parse`).
 - ``.html`` / ``.htm``: the page saved from the browser. It is converted to Markdown with
   markdownify and then to the same lines a text copy has, so one parser
-  (:func:`papershelf.parse.parse_listing`) reads the entry grammar of both. arXiv ids are
+  (:func:`papershelf.ingest.parse.parse_listing`) reads the entry grammar of both. arXiv ids are
   taken from the title links (``/papers/2403.12345``).
 - ``.json``: the array returned by the Hugging Face daily-papers API
   (``GET /api/daily_papers?date=…``), read field by field.
@@ -19,7 +19,7 @@ import sys
 from html import escape
 from pathlib import Path
 
-from .errors import InputError, display_path
+from ..errors import InputError, display_path
 from .parse import MAX_COUNT, Entry, Listing, ParseWarning, parse_listing
 from .text import clean_text, line_at, listing_name, normalise_title
 

@@ -1,7 +1,7 @@
 """Parse listing files (copies of Hugging Face paper listings) into records.
 
 Parsing is pure: :func:`parse_listing` takes text and returns a :class:`Listing`;
-reading files is :func:`papershelf.formats.read_listing`'s job.
+reading files is :func:`papershelf.ingest.formats.read_listing`'s job.
 
 A listing is a page header, ending with the listing's own date on a line of its own
 (``Mar 14``), then entries. An entry is a title line and an abstract paragraph,
@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import InputError
+from ..errors import InputError
 from .text import clean_text, listing_name
 
 # A title longer than this is taken for an abstract that lost its title.

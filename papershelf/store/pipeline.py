@@ -10,16 +10,16 @@ from typing import TypeVar
 
 import sqlite_utils
 
+from ..collection.papers import merge_listings
+from ..collection.related import Background
+from ..collection.topics import TopicRules, load_taxonomy
+from ..errors import InputError, display_path
+from ..ingest.formats import SUFFIXES as LISTING_SUFFIXES
+from ..ingest.formats import read_listing
+from ..ingest.listing_names import check_dates, filename_of, label, load_listing_names
+from ..outputs import temporary_path, writing
+from ..timing import Stopwatch
 from .database import ensure_db_shape, write_collection, write_related, write_site
-from .errors import InputError, display_path
-from .formats import SUFFIXES as LISTING_SUFFIXES
-from .formats import read_listing
-from .listing_names import check_dates, filename_of, label, load_listing_names
-from .outputs import temporary_path, writing
-from .papers import merge_listings
-from .related import Background
-from .timing import Stopwatch
-from .topics import TopicRules, load_taxonomy
 
 T = TypeVar("T")
 LISTING_NAMES_FILE = "listings.yml"

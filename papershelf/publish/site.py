@@ -20,8 +20,8 @@ import yaml
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 
+from ..outputs import output_error, replace_directory, temporary_path, writing
 from .analysis import NotebookError
-from .outputs import output_error, replace_directory, temporary_path, writing
 from .pages import RenderResult, render_site
 from .search import SearchError, finish_index, start_index, stop_index
 
@@ -199,7 +199,7 @@ def _mkdocs(config_file: Path, docs_dir: Path, site: Path, overrides: dict, work
     # the caller's main module again), told what to do on their standard input.
     processes = [
         subprocess.Popen(
-            [sys.executable, "-m", "papershelf.site"],
+            [sys.executable, "-m", "papershelf.publish.site"],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

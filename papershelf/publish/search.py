@@ -6,7 +6,7 @@ listing, written here from the database at the path of the page it stands for. T
 index takes a third of the time, is built while MkDocs builds the pages, and a paper
 matches a query by its own words rather than by the titles of its related papers.
 
-:func:`papershelf.pages.render_site` writes the documents with the pages: a rebuild
+:func:`papershelf.publish.pages.render_site` writes the documents with the pages: a rebuild
 rewrites only those whose content changed.
 """
 

@@ -19,12 +19,12 @@ from collections.abc import Iterable
 
 import sqlite_utils
 
-from .listing_names import ListingLabel, label
-from .papers import Paper
-from .parse import Listing
-from .related import Related
-from .text import slugify
-from .topics import Candidate, Topic
+from ..collection.papers import Paper
+from ..collection.related import Related
+from ..collection.topics import Candidate, Topic
+from ..ingest.listing_names import ListingLabel, label
+from ..ingest.parse import Listing
+from ..ingest.text import slugify
 
 SCHEMA: dict[str, dict] = {
     "listings": {

@@ -27,12 +27,12 @@ from urllib.parse import quote, quote_plus
 import sqlite_utils
 import yaml
 
+from ..collection.links import KIND_LABELS, KINDS, link_spans
+from ..store.database import data_tables
+from ..timing import Stopwatch
 from .analysis import NotebookPage, notebook_pages
 from .charts import bar_chart, hbar_chart
-from .database import data_tables
-from .links import KIND_LABELS, KINDS, link_spans
 from .search import search_documents
-from .timing import Stopwatch
 
 # Characters that Markdown or its extensions may read as syntax. They are written as
 # numeric character references, which the browser shows as the character itself.
@@ -231,7 +231,7 @@ def render_site(
 
     With ``notebooks_dir``, its notebooks are executed against the database (results
     cached in ``cache_dir``) and become the Analysis pages. With ``search_dir``, the
-    documents the search index is made from are written there (:mod:`papershelf.search`).
+    documents the search index is made from are written there (:mod:`papershelf.publish.search`).
     """
     seconds: dict[str, float] = {}
     clock = Stopwatch(seconds)
