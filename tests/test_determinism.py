@@ -58,7 +58,8 @@ def _checkout(root: Path) -> Path:
     (root / "datasets").mkdir()
     shutil.copy(REPO / "datasets" / "metadata.yml", root / "datasets" / "metadata.yml")
     shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
-    shutil.copytree(REPO / "papershelf" / "theme", root / "papershelf" / "theme")
+    theme = Path("papershelf", "publish", "theme")
+    shutil.copytree(REPO / theme, root / theme)
     return root
 
 
