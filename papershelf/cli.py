@@ -14,6 +14,7 @@ import click
 import sqlite_utils
 
 from .errors import InputError, OutputError
+from .ingest import enrich as enrichment
 from .ingest.fetch import (
     DEFAULT_BASE_URL,
     DEFAULT_DEADLINE,
@@ -22,6 +23,7 @@ from .ingest.fetch import (
     fetch_daily_papers,
     request_for,
 )
+from .ingest.http import Limits
 from .outputs import exclusive_build, site_work_dirs
 from .publish.pages import metadata_json
 from .publish.site import SiteError, build_site, read_site_url
@@ -338,6 +340,100 @@ def fetch(
     else:
         verb = "Replaced" if result.replaced else "Wrote"
         click.echo(f"{verb} {result.path}: {result.papers} papers for {kind} {value}.")
+
+
+@cli.command()
+@click.option(
+    "--listings",
+    "listings_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Take the papers from these listings instead of the database.",
+)
+@db_option
+@click.option(
+    "--cache-dir",
+    default=enrichment.DEFAULT_CACHE_DIR,
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the results are kept: one JSON-lines file per source.",
+)
+@click.option("--limit", type=click.IntRange(min=0), help="Look up at most this many papers.")
+@click.option("--only", multiple=True, metavar="SLUG", help="Only this paper (repeatable).")
+@click.option(
+    "--sources",
+    default="hf,arxiv",
+    show_default=True,
+    help="hf, arxiv or both (arXiv is asked only where Hugging Face has no match).",
+)
+@click.option("--refresh", is_flag=True, help="Ask again about papers answered before.")
+@click.option(
+    "--older-than",
+    type=click.FloatRange(min=0),
+    metavar="DAYS",
+    help="Ask again about papers answered more than DAYS days ago.",
+)
+@click.option(
+    "--delay",
+    type=click.FloatRange(min=0),
+    help="Seconds between requests to one server. [default: 1 for Hugging Face, 3 for arXiv]",
+)
+@click.option(
+    "--retries",
+    default=4,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Retries of one request on 429, 5xx and network errors.",
+)
+@click.option(
+    "--backoff",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="First retry delay in seconds; doubles.",
+)
+@click.option(
+    "--timeout",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds to wait for each network operation.",
+)
+@click.option(
+    "--deadline",
+    default=enrichment.DEFAULT_DEADLINE,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds for the whole run; it stops there and keeps what it found.",
+)
+@click.option(
+    "--max-bytes",
+    default=enrichment.DEFAULT_MAX_BYTES,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Largest response accepted, in bytes.",
+)
+@click.option("--hf-url", default=enrichment.DEFAULT_HF_URL, show_default=True)
+@click.option("--arxiv-url", default=enrichment.DEFAULT_ARXIV_URL, show_default=True)
+def enrich(listings_dir, db_path, cache_dir, only, **settings):
+    """Look papers without an arXiv id up on Hugging Face and arXiv, into a cache."""
+    limits = [settings.pop(name) for name in ("retries", "backoff", "timeout", "deadline")]
+    limits = Limits(*limits, settings.pop("max_bytes"))
+    try:
+        if listings_dir is not None:
+            papers = enrichment.papers_from_listings(listings_dir)
+        else:
+            papers = enrichment.papers_from_db(db_path)
+        options = enrichment.options_from(limits=limits, **settings)
+        summary = enrichment.enrich(
+            enrichment.select(papers, only),
+            cache_dir,
+            options,
+            progress=_progress,
+            log=lambda message: click.echo(message, err=True),
+        )
+    except enrichment.EnrichError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(enrichment.describe(summary))
 
 
 def _summarise(result: BuildResult) -> None:
