@@ -21,6 +21,7 @@ The shapes, and where they are documented:
   Atom feed, 3.4 errors).
 """
 
+import itertools
 import json
 import threading
 import time
@@ -32,7 +33,7 @@ import pytest
 from click.testing import CliRunner
 
 from papershelf.cli import cli
-from papershelf.ingest.enrich import cache_text, read_cache
+from papershelf.ingest.enrich import cache_text, options_from, read_cache
 from papershelf.ingest.text import normalise_title
 
 ATTENTION = "Attention Is All You Need"
@@ -695,3 +696,24 @@ def test_no_temporary_file_is_left_beside_the_cache(apis, listings, tmp_path):
     cache = tmp_path / "enrichment"
     assert enrich(apis, listings, cache, "--retries", "0").exit_code == 0
     assert sorted(p.name for p in cache.iterdir()) == ["arxiv.jsonl", "huggingface.jsonl"]
+
+
+def test_requests_to_one_server_are_spaced_by_the_delay(apis, tmp_path):
+    listings = tmp_path / "listings"
+    listings.mkdir()
+    write_listing(listings, ["Alpha Paper", "Beta Paper", "Gamma Paper"])
+    times = []
+    answer = apis.answer
+    apis.answer = lambda route: times.append(time.monotonic()) or answer(route)
+    args = ["enrich", "--listings", str(listings), "--cache-dir", str(tmp_path / "cache")]
+    args += ["--hf-url", apis.url, "--sources", "hf", "--delay", "0.3"]
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert len(times) == 3
+    assert all(later - earlier >= 0.3 for earlier, later in itertools.pairwise(times))
+
+
+def test_default_delays_follow_each_services_terms():
+    assert options_from("hf,arxiv").delays == {"hf": 1.0, "arxiv": 3.0}
+    assert options_from("arxiv", delay=0.5).delays == {"hf": 0.5, "arxiv": 0.5}
+    assert options_from(" arxiv , hf ").sources == ("hf", "arxiv")  # Hugging Face first
