@@ -251,3 +251,29 @@ def test_querying_names_listings_by_title(executed, real_db):
     titles = [r["title"] for r in sqlite_utils.Database(real_db)["listings"].rows]
     for title in titles:
         assert title in executed["querying"].markdown
+
+
+def test_pandas_tables_lose_scoped_styles_and_empty_headers():
+    import pandas as pd
+
+    from papershelf.publish.analysis import accessible_tables
+
+    named = pd.DataFrame({"papers": [3, 1]}, index=pd.Index(["LoRA", "RAG"], name="topic"))
+    html = accessible_tables(named._repr_html_())
+    assert "<style" not in html and "border=" not in html
+    assert re.findall(r"<th>([^<]*)</th>", html) == ["topic", "papers", "LoRA", "RAG"]
+    assert "<thead>\n<tr" in html and html.count("<tr") == 3  # the names' row merged up
+    plain = accessible_tables(pd.DataFrame({"papers": [3]})._repr_html_())
+    assert "<th></th>" not in plain and "<td></td>" in plain  # the corner: a plain cell
+    assert "\n\n" not in html + plain  # a blank line would end the HTML block in Markdown
+    assert accessible_tables(named._repr_html_()) == html
+
+
+def test_notebook_pages_have_no_scoped_styles_or_empty_header_cells(real_site):
+    root, _ = real_site
+    for stem in EXPECTED_FIGURES:
+        html = (root / "site" / "analysis" / stem / "index.html").read_text(encoding="utf-8")
+        tables = re.findall(r"<table class=\"dataframe\">.*?</table>", html, re.S)
+        assert tables, stem
+        assert "<style" not in html.split('<article class="md-content__inner', 1)[1], stem
+        assert not re.search(r"<th[^>]*>\s*</th>", "".join(tables)), stem

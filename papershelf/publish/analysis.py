@@ -3,7 +3,9 @@
 Each notebook in ``notebooks/`` runs top to bottom (nbclient) with ``PAPERSHELF_DB``
 pointing at the database being published, and is converted to a Markdown page with its
 figures. Figures are SVG; each gets the alt text its cell gives it
-(``display(fig, metadata={"image/svg+xml": {"alt": …}})``). Results are cached by the
+(``display(fig, metadata={"image/svg+xml": {"alt": …}})``). Tables (pandas' HTML) lose their
+scoped styles and empty header cells, which HTML forbids and screen readers read as nameless
+columns. Results are cached by the
 notebook's and the database's content, so a rebuild with neither changed executes nothing.
 """
 
@@ -23,7 +25,7 @@ from .notebook import ENVIRONMENT_VARIABLE
 
 EXECUTION_TIMEOUT = 600  # seconds per cell
 # Bump when the way pages are made from notebooks changes, to refresh the cache.
-FORMAT_VERSION = "2"
+FORMAT_VERSION = "3"
 SVG = "image/svg+xml"
 # How nbconvert's Markdown template writes a figure: the format where the alt text goes.
 _FIGURE = re.compile(r"!\[(svg|png)\]\(([^)\s]+)\)")
@@ -87,6 +89,7 @@ def _execute(path: Path, db_path: Path) -> NotebookPage:
         client.execute(stderr=subprocess.DEVNULL, env=environment)
     except CellExecutionError as error:
         raise NotebookError(f"{path}: a cell failed:\n{error}") from None
+    _clean_tables(notebook)
     body, resources = MarkdownExporter().from_notebook_node(
         notebook, resources={"output_files_dir": f"{path.stem}_files"}
     )
@@ -102,6 +105,64 @@ def _execute(path: Path, db_path: Path) -> NotebookPage:
     )
     body = _with_alt_texts(body, _alt_texts(notebook))
     return NotebookPage(path.stem, title, body, dict(resources.get("outputs", {})))
+
+
+def _clean_tables(notebook) -> None:
+    """Rewrite every HTML output that holds a pandas table (see :func:`accessible_tables`)."""
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            html = output.get("data", {}).get("text/html")
+            if html and 'class="dataframe"' in html:
+                output["data"]["text/html"] = accessible_tables(html)
+
+
+def accessible_tables(html: str) -> str:
+    """pandas' HTML without ``<style scoped>`` (not valid HTML) nor empty header cells.
+
+    A named index's row of its own (its name, then empty cells) is merged into the column
+    header's empty corner; a corner still empty becomes a plain cell. The same input gives
+    the same output.
+    """
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    for style in soup.find_all("style"):
+        _remove(style)
+    for table in soup.find_all("table", class_="dataframe"):
+        del table["border"]  # presentation, obsolete: the site's CSS draws the borders
+        head = table.find("thead")
+        if head:
+            _merge_index_names(head.find_all("tr", recursive=False))
+        for cell in table.find_all("th"):
+            if not cell.get_text(strip=True):
+                cell.name = "td"
+    return str(soup)
+
+
+def _merge_index_names(rows) -> None:
+    """Move the index names up into the empty corner of the header row above them."""
+    if len(rows) < 2:
+        return
+    columns, names = rows[-2].find_all(["th", "td"]), rows[-1].find_all(["th", "td"])
+    named = [cell for cell in names if cell.get_text(strip=True)]
+    corner = columns[: len(named)]
+    if (
+        named
+        and names[: len(named)] == named
+        and all(not cell.get_text(strip=True) for cell in corner)
+        and len(columns) == len(names)
+    ):
+        for empty, name in zip(corner, named, strict=True):
+            empty.replace_with(name.extract())
+        _remove(rows[-1])
+
+
+def _remove(tag) -> None:
+    """Remove ``tag`` and the line break before it (a blank line would end Markdown's HTML)."""
+    before = tag.previous_sibling
+    if isinstance(before, str) and not before.strip():
+        before.extract()
+    tag.decompose()
 
 
 def _alt_texts(notebook) -> list[str]:
