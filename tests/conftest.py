@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import functools
+import os
 import shutil
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -81,3 +85,66 @@ def hostile_site(tmp_path_factory):
     shutil.copy(FIXTURES / "hostile.txt", listings / "hostile.txt")
     build_database(listings, TOPICS, root / "papers.db")
     return root, build_site_into(root / "papers.db", root)
+
+
+# ---- Headless Chromium, for the tests marked browser --------------------------------------
+
+# $CHROMIUM names another Chromium-based browser (GitHub's runners have Google Chrome).
+CHROMIUM = (
+    os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+)
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def serve(directory):
+    """An HTTP server for ``directory`` on a free port of 127.0.0.1, in a thread."""
+    handler = functools.partial(_Quiet, directory=str(directory))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def heading(page) -> str:
+    """The page's h1 without the permalink sign the theme appends."""
+    return page.locator("h1").first.inner_text().removesuffix("¶").strip()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for every browser test."""
+    if not CHROMIUM:
+        # CI installs Debian's chromium (.ci/run) and must not skip; a bare machine may.
+        if os.environ.get("CI"):
+            raise RuntimeError(
+                "chromium is required for the browser tests (apt-get install chromium)"
+            )
+        pytest.skip("Debian's chromium is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def real_url(real_site):
+    """The real site, served on 127.0.0.1."""
+    root, _ = real_site
+    server = serve(root / "site")
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()

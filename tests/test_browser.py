@@ -1,72 +1,14 @@
 """Drive the built site in headless Chromium (Debian's chromium, via Playwright)."""
 
-import functools
-import os
 import shutil
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import pytest
 import sqlite_utils
 
+from .conftest import heading, serve
+
 pytestmark = pytest.mark.browser
-
-# $CHROMIUM names another Chromium-based browser (GitHub's runners have Google Chrome).
-CHROMIUM = (
-    os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-)
-if not CHROMIUM:
-    # CI installs Debian's chromium (.ci/run) and must not skip; a bare machine may.
-    if os.environ.get("CI"):
-        raise RuntimeError("chromium is required for the browser tests (apt-get install chromium)")
-    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
-
-
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-def heading(page) -> str:
-    """The page's h1 without the permalink sign the theme appends."""
-    return page.locator("h1").first.inner_text().removesuffix("¶").strip()
-
-
-def serve(directory):
-    handler = functools.partial(_Quiet, directory=str(directory))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def real_url(real_site):
-    root, _ = real_site
-    server = serve(root / "site")
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
 
 
 def test_browse_home_topic_paper_related(browser, real_url, real_db):
