@@ -220,7 +220,6 @@ def sentence_starts(abstract: str) -> list[int]:
 # ---- matching and scoring --------------------------------------------------------------
 
 _ORDINARY, _STRONG, _EXCLUDE = 0, 1, 2
-_MARKER_INDEX = -1  # in the automaton: a marker word, not a phrase
 _FIELDS = ("title", "abstract")
 # Weights in tenths by (strong, contribution sentence).
 _ABSTRACT_TENTHS = {
@@ -232,21 +231,33 @@ _ABSTRACT_TENTHS = {
 _TITLE_TENTHS = round(TITLE_WEIGHT * _TENTHS)
 _RECURRENCE_TENTHS = round(RECURRENCE_WEIGHT * _TENTHS)
 _MAX_RECURRENCES = round(RECURRENCE_CAP / RECURRENCE_WEIGHT)
+_BEYOND = f"beyond the {MAX_TOPICS} strongest topics"
+
+# The scanned text is ``EDGE title EDGE abstract EDGE``, lowercased, where every
+# whitespace character is a space and every other character that is not part of a word
+# is EDGE (a hyphen, and a character some spelling contains, stay themselves).
+_EDGE = "\x01"
+_WORD_END = re.compile(r"\W")
+
+# A hit is (field order, start, -stop, phrase index): sorted, the hits are in text order,
+# the longest first at a place. Evidence and candidates are made with tuple.__new__, the
+# same tuples as their constructors make, at less than half the cost (there are about 25
+# per paper).
+_new = tuple.__new__
 
 
 class TopicRules:
     """Topics with their rules, ready to score papers.
 
-    Matching scans each text once with an Aho-Corasick automaton of every spelling of
-    every phrase (``fine-tuning``, ``fine tuning``, ``finetuning``), then checks word
-    boundaries: the result is what :func:`rule_pattern` finds, at a cost that does not
-    grow with the number of rules. :meth:`match_with_regexes` is that reference.
-    Sentences are found and classified only in abstracts where something matched.
+    Matching scans title and abstract once with an Aho-Corasick automaton whose keys are
+    every spelling of every phrase (``fine-tuning``, ``fine tuning``, ``finetuning``)
+    between two word separators: every hit is a whole-word match, so the work per paper
+    follows the number of matches, not of rules or of partial words. The result is what
+    :func:`rule_pattern` finds; :meth:`match_with_regexes` is that reference. The same
+    scan finds the words a contribution sentence starts from.
     """
 
     def __init__(self, topics: list[Topic]):
-        import ahocorasick
-
         self.topics = topics
         # Per phrase, in parallel tuples (the scan reads them for every hit).
         phrases: list[tuple[int, str, int, str]] = []  # (topic, phrase, kind, its rule)
@@ -261,55 +272,34 @@ class TopicRules:
         self._topic = tuple(p[0] for p in phrases)
         self._kind = tuple(p[2] for p in phrases)
         self._rule = tuple(p[3] for p in phrases)
-        self._wildcard = tuple(p[1].endswith("*") for p in phrases)
         self._excludes = tuple(bool(t.exclude) for t in topics)
         self._thresholds = tuple(t.threshold * _TENTHS - 1e-9 for t in topics)
+        self._below = tuple(f"below threshold {t.threshold}" for t in topics)
         self._patterns = [rule_pattern(p[1]) for p in phrases]
-        self._automaton = ahocorasick.Automaton()
-        spellings: dict[str, list[int]] = {}
-        for index, (_, phrase, _, _) in enumerate(phrases):
-            for spelling in _spellings(phrase):
-                spellings.setdefault(spelling, []).append(index)
-        # The same scan finds the words a contribution sentence starts from.
-        for marker in _MARKER_WORDS:
-            spellings.setdefault(marker, []).append(_MARKER_INDEX)
-        for spelling, indexes in spellings.items():
-            self._automaton.add_word(spelling, (len(spelling), tuple(indexes)))
-        self._automaton.make_automaton()
+        spellings = {index: _spellings(p[1]) for index, p in enumerate(phrases)}
+        kept = sorted({c for s in spellings.values() for w in s for c in w if not _is_word(c)})
+        self._fold_ascii = str.maketrans({c: _ascii_fold(c, kept) for c in map(chr, range(128))})
+        self._fold_other = re.compile("[^\\w\\s" + re.escape("".join(kept) + "-") + "]")
+        separators = sorted({" ", "-", _EDGE, *kept})
+        self._automaton = _automaton(phrases, spellings, separators)
 
     def match(self, title: str, abstract: str) -> list[Candidate]:
         """The paper's candidate topics: members by rank, then near-misses by score."""
-        hits = []  # (field order, start, stop, phrase index)
-        markers = []  # where the abstract's marker words start
-        wildcards = self._wildcard
-        for field_order, text in enumerate((title, abstract)):
-            folded = text.lower().translate(_SPACES)
+        text = f"{_EDGE}{title}{_EDGE}{abstract}{_EDGE}"
+        if text.isascii():
+            text = text.translate(self._fold_ascii)
+        else:
+            folded = text.lower()
             if len(folded) != len(text):  # lower() changed lengths: offsets would be wrong
                 return self.match_with_regexes(title, abstract)
-            size = len(text)
-            for end, (length, indexes) in self._automaton.iter(folded):
-                start = end + 1 - length
-                if start > 0 and _is_word(text[start - 1]):
-                    continue
-                stop = end + 1
-                for index in indexes:
-                    last = stop
-                    if index == _MARKER_INDEX:
-                        if field_order and (last == size or not _is_word(text[last])):
-                            markers.append(start)
-                        continue
-                    if wildcards[index]:
-                        while last < size and _is_word(text[last]):
-                            last += 1
-                    elif last < size and _is_word(text[last]):
-                        continue
-                    hits.append((field_order, start, last, index))
+            text = self._fold_other.sub(_EDGE, folded).translate(_SPACES)
+        hits, markers = _scan(self._automaton, text, len(title) + 2)
         return self._candidates(title, abstract, hits, markers)
 
     def match_with_regexes(self, title: str, abstract: str) -> list[Candidate]:
         """The same result with one regular expression per phrase (slow, the reference)."""
         hits = [
-            (field_order, m.start(), m.end(), index)
+            (field_order, m.start(), -m.end(), index)
             for field_order, text in enumerate((title, abstract))
             for index, pattern in enumerate(self._patterns)
             for m in pattern.finditer(text)
@@ -320,137 +310,196 @@ class TopicRules:
     def _candidates(self, title, abstract, hits: list[tuple], markers) -> list[Candidate]:
         if not hits:
             return []
+        hits.sort()
         per_topic: dict[int, list[tuple]] = {}
         topic_of = self._topic
         for hit in hits:
-            per_topic.setdefault(topic_of[hit[3]], []).append(hit)
-        sentences = _Sentences(abstract, markers)
+            topic_index = topic_of[hit[3]]
+            if topic_index in per_topic:
+                per_topic[topic_index].append(hit)
+            else:
+                per_topic[topic_index] = [hit]
+        places = _Places(title, abstract, markers)
         scored = []
         for topic_index in sorted(per_topic):
             kept = self._kept(per_topic[topic_index], self._excludes[topic_index])
             if kept:
-                scored.append((topic_index, *self._evidence(kept, title, abstract, sentences)))
+                scored.append((topic_index, *self._evidence(kept, places)))
         return self._decide(scored)
 
     def _kept(self, hits: list[tuple], has_excludes: bool) -> list[tuple]:
         """The hits that are evidence, in text order: not cancelled by an exclusion, and
         each piece of text once (the longest match at a place)."""
-        if len(hits) == 1:
-            return [] if self._kind[hits[0][3]] == _EXCLUDE else hits
         kinds = self._kind
+        if len(hits) == 1:
+            return [] if kinds[hits[0][3]] == _EXCLUDE else hits
         excluded = [h for h in hits if kinds[h[3]] == _EXCLUDE] if has_excludes else ()
         kept: list[tuple] = []
-        for hit in sorted(hits, key=lambda h: (h[0], h[1], -h[2], h[3])):
-            field_order, start, stop, index = hit
+        for hit in hits:
+            field_order, start, minus_stop, index = hit
             if kinds[index] == _EXCLUDE or any(
-                e[0] == field_order and e[1] < stop and start < e[2] for e in excluded
+                e[0] == field_order and e[1] < -minus_stop and start < -e[2] for e in excluded
             ):
                 continue
-            if kept and kept[-1][0] == field_order and start < kept[-1][2]:
+            if kept and kept[-1][0] == field_order and start < -kept[-1][2]:
                 continue
             kept.append(hit)
         return kept
 
-    def _evidence(self, kept, title, abstract, sentences) -> tuple[int, tuple[Evidence, ...]]:
+    def _evidence(self, kept: list[tuple], places: _Places) -> tuple[int, tuple[Evidence, ...]]:
         """A topic's score in tenths and its evidence, from the kept hits."""
-        places = [self._place(hit, title, abstract, sentences) for hit in kept]
+        kinds, rules = self._kind, self._rule
+        where = [places.of(hit[0], hit[1], -hit[2], kinds[hit[3]] == _STRONG) for hit in kept]
         if len(kept) == 1:  # the common case, made short
-            return places[0][0], (self._one(kept[0], places[0], True, title, abstract),)
+            return where[0][0], (_one(kept[0], rules, where[0], True, 1),)
         best: dict[str, int] = {}  # rule -> index in kept of its best match
         for i, hit in enumerate(kept):
-            rule = self._rule[hit[3]]
-            if rule not in best or places[i][0] > places[best[rule]][0]:
+            rule = rules[hit[3]]
+            if rule not in best or where[i][0] > where[best[rule]][0]:
                 best[rule] = i
         counted = set(best.values())
         recurrences = [i for i, h in enumerate(kept) if h[0] == 1 and i not in counted]
         del recurrences[_MAX_RECURRENCES:]
         for i in recurrences:  # stored with what it adds, so counted weights sum to the score
-            places[i] = (_RECURRENCE_TENTHS, *places[i][1:])
+            where[i] = (_RECURRENCE_TENTHS, *where[i][1:])
         counted.update(recurrences)
-        tenths = sum(places[i][0] for i in counted)
+        tenths = sum(where[i][0] for i in counted)
         evidence = tuple(
-            self._one(hit, places[i], i in counted, title, abstract, i + 1)
-            for i, hit in enumerate(kept)
+            _one(hit, rules, where[i], i in counted, i + 1) for i, hit in enumerate(kept)
         )
         return tenths, evidence
 
-    def _place(self, hit: tuple, title: str, abstract: str, sentences: _Sentences) -> tuple:
-        """A hit's weight in tenths, the kind of its sentence and its snippet."""
-        field_order, start, stop, index = hit
-        if field_order == 0:
-            return _TITLE_TENTHS, "title", _snippet(title, 0, len(title), start, stop)
-        kind, first, last = sentences.around(start)
-        weight = _ABSTRACT_TENTHS[self._kind[index] == _STRONG, kind == "contribution"]
-        return weight, kind, _snippet(abstract, first, last, start, stop)
-
-    def _one(self, hit, place, counted, title, abstract, position=1) -> Evidence:
-        field_order, start, stop, index = hit
-        matched = (abstract if field_order else title)[start:stop]
-        weight, kind, snippet = place
-        field_name = _FIELDS[field_order]
-        return Evidence(
-            position,
-            self._rule[index],
-            field_name,
-            kind,
-            matched,
-            snippet,
-            weight / _TENTHS,
-            counted,
-        )
-
     def _decide(self, scored: list[tuple[int, int, tuple[Evidence, ...]]]) -> list[Candidate]:
-        """Members (the strongest topics over their thresholds) and near-misses."""
+        """Members (the strongest topics over their thresholds) by rank, then near-misses
+        by score."""
         thresholds = self._thresholds
-        passing = sorted((-s[1], s[0]) for s in scored if s[1] >= thresholds[s[0]])
-        ranks = {topic_index: rank for rank, (_, topic_index) in enumerate(passing, start=1)}
+        passing = sorted((-s[1], s[0], s) for s in scored if s[1] >= thresholds[s[0]])
+        failing = sorted((-s[1], s[0], s) for s in scored if s[1] < thresholds[s[0]])
         candidates = []
-        for topic_index, tenths, evidence in sorted(
-            scored, key=lambda s: (ranks.get(s[0], len(ranks) + 1), -s[1], s[0])
-        ):
-            rank = ranks.get(topic_index)
-            if rank is None:
-                reason = f"below threshold {self.topics[topic_index].threshold}"
-            elif rank > MAX_TOPICS:
-                rank, reason = None, f"beyond the {MAX_TOPICS} strongest topics"
+        for rank, (_, topic_index, (_, tenths, evidence)) in enumerate(passing, start=1):
+            if rank > MAX_TOPICS:
+                rank, reason, explanation = None, _BEYOND, ""
             else:
-                reason = None
-            candidates.append(
-                Candidate(
-                    self.topics[topic_index].slug,
-                    tenths / _TENTHS,
-                    reason is None,
-                    rank,
-                    reason,
-                    explain(evidence) if reason is None else "",
-                    evidence,
-                )
-            )
+                reason, explanation = None, explain(evidence)
+            slug = self.topics[topic_index].slug
+            fields = (slug, tenths / _TENTHS, reason is None, rank, reason, explanation, evidence)
+            candidates.append(_new(Candidate, fields))
+        for _, topic_index, (_, tenths, evidence) in failing:
+            slug, reason = self.topics[topic_index].slug, self._below[topic_index]
+            fields = (slug, tenths / _TENTHS, False, None, reason, "", evidence)
+            candidates.append(_new(Candidate, fields))
         return candidates
 
 
-class _Sentences:
-    """An abstract's sentences and their kinds, found only when first asked."""
+def _ascii_fold(char: str, kept: list[str]) -> str:
+    """What an ASCII character becomes in the scanned text."""
+    if char.isspace():
+        return " "
+    if _is_word(char) or char == "-" or char in kept:
+        return char.lower()
+    return _EDGE
 
-    def __init__(self, abstract: str, markers: list[int]):
+
+def _automaton(phrases: list[tuple], spellings: dict[int, set[str]], separators: list[str]):
+    """Keys: every spelling between separators (a wildcard's only after one), and the
+    marker words; values: (key length, phrase indexes, wildcard phrase indexes, marker)."""
+    import ahocorasick
+
+    keys: dict[str, tuple[list[int], list[int], list[bool]]] = {}
+    for index, (_, phrase, _, _) in enumerate(phrases):
+        wildcard = phrase.endswith("*")
+        for spelling in spellings[index]:
+            for before in separators:
+                if wildcard:
+                    keys.setdefault(before + spelling, ([], [], []))[1].append(index)
+                    continue
+                for after in separators:
+                    keys.setdefault(before + spelling + after, ([], [], []))[0].append(index)
+    for marker in _MARKER_WORDS:
+        for before in separators:
+            for after in separators:
+                keys.setdefault(before + marker + after, ([], [], []))[2].append(True)
+    automaton = ahocorasick.Automaton()
+    for key, (plain, wild, marker) in keys.items():
+        automaton.add_word(key, (len(key), tuple(plain), tuple(wild), bool(marker)))
+    automaton.make_automaton()
+    return automaton
+
+
+def _scan(automaton, text: str, abstract_at: int) -> tuple[list[tuple], list[int]]:
+    """The hits in the scanned text (see _EDGE), and where the abstract's marker words
+    start; offsets in the title or the abstract. ``abstract_at``: where it starts."""
+    hits: list[tuple] = []
+    markers: list[int] = []
+    for end, (length, plain, wild, marker) in automaton.iter(text):
+        start = end + 2 - length  # after the separator before
+        field_order, offset = (0, 1) if start < abstract_at else (1, abstract_at)
+        for index in plain:  # the key ends with the separator after, at ``end``
+            hits.append((field_order, start - offset, offset - end, index))
+        if wild:
+            stop = _WORD_END.search(text, end + 1).start()
+            for index in wild:
+                hits.append((field_order, start - offset, offset - stop, index))
+        if marker and field_order:
+            markers.append(start - offset)
+    return hits, markers
+
+
+def _one(hit: tuple, rules: tuple, where: tuple, counted: bool, position: int) -> Evidence:
+    weight, kind, snippet, matched = where
+    fields = (position, rules[hit[3]], _FIELDS[hit[0]], kind, matched, snippet)
+    return _new(Evidence, (*fields, weight / _TENTHS, counted))
+
+
+class _Places:
+    """Where a paper's hits are: the weight, sentence kind, snippet and text of each.
+    The abstract's sentences are found and classified only when first asked, and each
+    short sentence's snippet is made once."""
+
+    def __init__(self, title: str, abstract: str, markers: list[int]):
+        self.title = title
         self.abstract = abstract
         self.markers = markers
         self.starts: list[int] = []
-        self.contributions: set[int] = set()  # indexes of contribution sentences
+        self.kinds: list[str] = []  # per sentence
+        self.snippets: dict[int, str] = {}  # per sentence (or -1: the title) up to 200
 
-    def around(self, offset: int) -> tuple[str, int, int]:
-        """The kind, start and end of the sentence that holds ``offset``."""
-        starts = self.starts
-        if not starts:
-            starts += sentence_starts(self.abstract)
-            self.contributions = {
-                bisect.bisect_right(starts, at) - 1
-                for at in contribution_offsets(self.abstract, self.markers)
-            }
-        i = bisect.bisect_right(starts, offset) - 1
-        last = starts[i + 1] if i + 1 < len(starts) else len(self.abstract)
-        kind = "contribution" if i in self.contributions else "background"
-        return kind, starts[i], last
+    def of(self, field_order: int, start: int, stop: int, strong: bool) -> tuple:
+        """(weight in tenths, sentence kind, snippet, the matched text)."""
+        if field_order == 0:
+            title = self.title
+            snippet = self.snippets.get(-1)
+            if snippet is None:
+                snippet = self._snippet(-1, title, 0, len(title), start, stop)
+            return _TITLE_TENTHS, "title", snippet, title[start:stop]
+        abstract = self.abstract
+        starts = self.starts or self._sentences()
+        i = bisect.bisect_right(starts, start) - 1
+        kind = self.kinds[i]
+        snippet = self.snippets.get(i)
+        if snippet is None:
+            last = starts[i + 1] if i + 1 < len(starts) else len(abstract)
+            snippet = self._snippet(i, abstract, starts[i], last, start, stop)
+        weight = _ABSTRACT_TENTHS[strong, kind == "contribution"]
+        return weight, kind, snippet, abstract[start:stop]
+
+    def _sentences(self) -> list[int]:
+        self.starts = starts = sentence_starts(self.abstract)
+        contributions = {
+            bisect.bisect_right(starts, at) - 1
+            for at in contribution_offsets(self.abstract, self.markers)
+        }
+        self.kinds = [
+            "contribution" if i in contributions else "background" for i in range(len(starts))
+        ]
+        return starts
+
+    def _snippet(self, key: int, text: str, first: int, last: int, start: int, stop: int):
+        sentence = text[first:last].strip()
+        if len(sentence) > SNIPPET_LENGTH:
+            return _snippet(text, first, last, start, stop)
+        self.snippets[key] = sentence  # the same for every match in it
+        return sentence
 
 
 SNIPPET_LENGTH = 200
