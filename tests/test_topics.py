@@ -302,6 +302,46 @@ def test_fast_matcher_agrees_with_the_regex_reference():
         assert rules.match(title, abstract) == rules.match_with_regexes(title, abstract), title
 
 
+EDGE_TOPICS = (
+    _topic("peft", "adapter*, fine-tuning, LoRA")
+    + _topic("code", "'C++', 'code, data', '.NET'", "    exclude: [code is available]\n")
+    + _topic("rl", "RL | reinforcement learning, policy optimi*")
+)
+
+
+@pytest.mark.parametrize(
+    ("title", "abstract"),
+    [
+        # Separators: one space or hyphen (or none) inside a phrase, not other punctuation.
+        ("Fine,tuning and fine--tuning", "Fine tuning, fine-tuning and finetuning. We use LoRA."),
+        # Phrases with characters that are not word characters, and what surrounds them.
+        ("C++ and ASP.NET", "We use .NET, (C++) and C++x; code, data and code,data."),
+        # A wildcard at the end of the title, a match at the start of the abstract.
+        ("Policy optimisation with adapters", "adapter-based RL. Policy optimization_x."),
+        # Non-ASCII text: whitespace, letters and punctuation outside ASCII.
+        ("Ünïcode\u3000LoRA\u2014adapters", "Ça marche: RL\u00a0with «LoRA» and ﬁne-tuning."),
+        ("", "RL"),
+        ("LoRA", ""),
+        ("The code is available", "Our code is available; code, data and RL here."),
+    ],
+)
+def test_fast_matcher_agrees_at_edges(title, abstract):
+    rules = _rules(EDGE_TOPICS)
+    assert rules.match(title, abstract) == rules.match_with_regexes(title, abstract)
+
+
+def test_fast_matcher_finds_words_next_to_punctuation_and_not_inside_words():
+    rules = _rules(EDGE_TOPICS)
+    found = rules.match("C++ tricks: LoRA-adapters", "We study (RL) and RLHF; XLoRA is not.")
+    matched = sorted((c.topic, e.matched) for c in found for e in c.evidence)
+    assert matched == [
+        ("code", "C++"),
+        ("peft", "LoRA"),
+        ("peft", "adapters"),
+        ("rl", "RL"),
+    ]
+
+
 def test_new_keys_are_optional_and_a_strong_phrase_is_a_rule():
     taxonomy = parse_taxonomy(
         "topics:\n" + PEFT + _topic("merging", "model merging") + "retired:\n  soups: merging\n",

@@ -20,6 +20,8 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
+from itertools import groupby, islice
+from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
 
@@ -239,11 +241,14 @@ _BEYOND = f"beyond the {MAX_TOPICS} strongest topics"
 _EDGE = "\x01"
 _WORD_END = re.compile(r"\W")
 
-# A hit is (field order, start, -stop, phrase index): sorted, the hits are in text order,
-# the longest first at a place. Evidence and candidates are made with tuple.__new__, the
-# same tuples as their constructors make, at less than half the cost (there are about 25
-# per paper).
+# A hit is (topic index, start, -stop, phrase index, wildcard) in the scanned text: sorted,
+# a topic's hits are together and in text order (the title's first), the longest first at
+# a place. The marker words a contribution sentence starts from are hits of topic -1.
+_MARKER_TOPIC = -1
+# Evidence and candidates are made with tuple.__new__: the same tuples as their
+# constructors make, at less than half the cost (there are about 25 per paper).
 _new = tuple.__new__
+_TOPIC = itemgetter(0)
 
 
 class TopicRules:
@@ -272,10 +277,16 @@ class TopicRules:
         self._topic = tuple(p[0] for p in phrases)
         self._kind = tuple(p[2] for p in phrases)
         self._rule = tuple(p[3] for p in phrases)
+        # Per phrase: its weight in tenths in a background and in a contribution sentence.
+        self._weights = tuple(
+            (_ABSTRACT_TENTHS[p[2] == _STRONG, False], _ABSTRACT_TENTHS[p[2] == _STRONG, True])
+            for p in phrases
+        )
         self._excludes = tuple(bool(t.exclude) for t in topics)
         self._thresholds = tuple(t.threshold * _TENTHS - 1e-9 for t in topics)
         self._below = tuple(f"below threshold {t.threshold}" for t in topics)
-        self._patterns = [rule_pattern(p[1]) for p in phrases]
+        self._phrases = tuple(p[1] for p in phrases)
+        self._patterns: list[re.Pattern] = []  # the reference's, compiled when first used
         spellings = {index: _spellings(p[1]) for index, p in enumerate(phrases)}
         kept = sorted({c for s in spellings.values() for w in s for c in w if not _is_word(c)})
         self._fold_ascii = str.maketrans({c: _ascii_fold(c, kept) for c in map(chr, range(128))})
@@ -293,36 +304,40 @@ class TopicRules:
             if len(folded) != len(text):  # lower() changed lengths: offsets would be wrong
                 return self.match_with_regexes(title, abstract)
             text = self._fold_other.sub(_EDGE, folded).translate(_SPACES)
-        hits, markers = _scan(self._automaton, text, len(title) + 2)
-        return self._candidates(title, abstract, hits, markers)
+        return self._candidates(title, abstract, _scan(self._automaton, text))
 
     def match_with_regexes(self, title: str, abstract: str) -> list[Candidate]:
         """The same result with one regular expression per phrase (slow, the reference)."""
+        topic_of = self._topic
+        if not self._patterns:
+            self._patterns = [rule_pattern(phrase) for phrase in self._phrases]
         hits = [
-            (field_order, m.start(), -m.end(), index)
-            for field_order, text in enumerate((title, abstract))
+            (topic_of[index], m.start() + at, -m.end() - at, index, False)
+            for text, at in ((title, 1), (abstract, len(title) + 2))
             for index, pattern in enumerate(self._patterns)
             for m in pattern.finditer(text)
         ]
-        markers = [marker.start() for marker in _MARKER.finditer(abstract)]
-        return self._candidates(title, abstract, hits, markers)
+        at = len(title) + 2
+        hits += [
+            (_MARKER_TOPIC, m.start() + at, -m.end() - at, 0, False)
+            for m in _MARKER.finditer(abstract)
+        ]
+        return self._candidates(title, abstract, hits)
 
-    def _candidates(self, title, abstract, hits: list[tuple], markers) -> list[Candidate]:
-        if not hits:
-            return []
+    def _candidates(self, title: str, abstract: str, hits: list[tuple]) -> list[Candidate]:
         hits.sort()
-        per_topic: dict[int, list[tuple]] = {}
-        topic_of = self._topic
-        for hit in hits:
-            topic_index = topic_of[hit[3]]
-            if topic_index in per_topic:
-                per_topic[topic_index].append(hit)
-            else:
-                per_topic[topic_index] = [hit]
-        places = _Places(title, abstract, markers)
+        first = bisect.bisect_left(hits, (0,))  # the marker words come first
+        if first == len(hits):
+            return []
+        places = _Places(title, abstract, hits[:first])
+        kinds, excludes = self._kind, self._excludes
         scored = []
-        for topic_index in sorted(per_topic):
-            kept = self._kept(per_topic[topic_index], self._excludes[topic_index])
+        for topic_index, group in groupby(islice(hits, first, None), _TOPIC):
+            kept = list(group)
+            if len(kept) > 1:
+                kept = self._kept(kept, excludes[topic_index])
+            elif kinds[kept[0][3]] == _EXCLUDE:
+                continue
             if kept:
                 scored.append((topic_index, *self._evidence(kept, places)))
         return self._decide(scored)
@@ -331,43 +346,58 @@ class TopicRules:
         """The hits that are evidence, in text order: not cancelled by an exclusion, and
         each piece of text once (the longest match at a place)."""
         kinds = self._kind
-        if len(hits) == 1:
-            return [] if kinds[hits[0][3]] == _EXCLUDE else hits
         excluded = [h for h in hits if kinds[h[3]] == _EXCLUDE] if has_excludes else ()
         kept: list[tuple] = []
         for hit in hits:
-            field_order, start, minus_stop, index = hit
+            _, start, minus_stop, index, _ = hit
             if kinds[index] == _EXCLUDE or any(
-                e[0] == field_order and e[1] < -minus_stop and start < -e[2] for e in excluded
+                e[1] < -minus_stop and start < -e[2] for e in excluded
             ):
                 continue
-            if kept and kept[-1][0] == field_order and start < -kept[-1][2]:
+            if kept and start < -kept[-1][2]:
                 continue
             kept.append(hit)
         return kept
 
     def _evidence(self, kept: list[tuple], places: _Places) -> tuple[int, tuple[Evidence, ...]]:
         """A topic's score in tenths and its evidence, from the kept hits."""
-        kinds, rules = self._kind, self._rule
-        where = [places.of(hit[0], hit[1], -hit[2], kinds[hit[3]] == _STRONG) for hit in kept]
+        rules, weights, place = self._rule, self._weights, places.of
         if len(kept) == 1:  # the common case, made short
-            return where[0][0], (_one(kept[0], rules, where[0], True, 1),)
+            _, start, minus_stop, index, _ = kept[0]
+            tenths, field_name, kind, snippet, matched = place(start, -minus_stop, weights[index])
+            fields = (1, rules[index], field_name, kind, matched, snippet, tenths / _TENTHS)
+            return tenths, (_new(Evidence, (*fields, True)),)
+        where = [place(h[1], -h[2], weights[h[3]]) for h in kept]
         best: dict[str, int] = {}  # rule -> index in kept of its best match
         for i, hit in enumerate(kept):
             rule = rules[hit[3]]
             if rule not in best or where[i][0] > where[best[rule]][0]:
                 best[rule] = i
         counted = set(best.values())
-        recurrences = [i for i, h in enumerate(kept) if h[0] == 1 and i not in counted]
+        recurrences = [i for i, w in enumerate(where) if w[1] == "abstract" and i not in counted]
         del recurrences[_MAX_RECURRENCES:]
         for i in recurrences:  # stored with what it adds, so counted weights sum to the score
             where[i] = (_RECURRENCE_TENTHS, *where[i][1:])
         counted.update(recurrences)
-        tenths = sum(where[i][0] for i in counted)
         evidence = tuple(
-            _one(hit, rules, where[i], i in counted, i + 1) for i, hit in enumerate(kept)
+            _new(
+                Evidence,
+                (
+                    i + 1,
+                    rules[h[3]],
+                    field_name,
+                    kind,
+                    matched,
+                    snippet,
+                    tenths / _TENTHS,
+                    i in counted,
+                ),
+            )
+            for i, (h, (tenths, field_name, kind, snippet, matched)) in enumerate(
+                zip(kept, where, strict=True)
+            )
         )
-        return tenths, evidence
+        return sum(where[i][0] for i in counted), evidence
 
     def _decide(self, scored: list[tuple[int, int, tuple[Evidence, ...]]]) -> list[Candidate]:
         """Members (the strongest topics over their thresholds) by rank, then near-misses
@@ -402,104 +432,101 @@ def _ascii_fold(char: str, kept: list[str]) -> str:
 
 def _automaton(phrases: list[tuple], spellings: dict[int, set[str]], separators: list[str]):
     """Keys: every spelling between separators (a wildcard's only after one), and the
-    marker words; values: (key length, phrase indexes, wildcard phrase indexes, marker)."""
+    marker words; values: (key length, what a hit of it is: (topic, phrase, wildcard)…)."""
     import ahocorasick
 
-    keys: dict[str, tuple[list[int], list[int], list[bool]]] = {}
-    for index, (_, phrase, _, _) in enumerate(phrases):
+    keys: dict[str, list[tuple[int, int, bool]]] = {}
+    for index, (topic_index, phrase, _, _) in enumerate(phrases):
         wildcard = phrase.endswith("*")
         for spelling in spellings[index]:
             for before in separators:
-                if wildcard:
-                    keys.setdefault(before + spelling, ([], [], []))[1].append(index)
-                    continue
-                for after in separators:
-                    keys.setdefault(before + spelling + after, ([], [], []))[0].append(index)
+                for after in ("",) if wildcard else separators:
+                    keys.setdefault(before + spelling + after, []).append(
+                        (topic_index, index, wildcard)
+                    )
     for marker in _MARKER_WORDS:
         for before in separators:
             for after in separators:
-                keys.setdefault(before + marker + after, ([], [], []))[2].append(True)
+                keys.setdefault(before + marker + after, []).append((_MARKER_TOPIC, 0, False))
     automaton = ahocorasick.Automaton()
-    for key, (plain, wild, marker) in keys.items():
-        automaton.add_word(key, (len(key), tuple(plain), tuple(wild), bool(marker)))
+    for key, hits in keys.items():
+        automaton.add_word(key, (len(key), tuple(hits)))
     automaton.make_automaton()
     return automaton
 
 
-def _scan(automaton, text: str, abstract_at: int) -> tuple[list[tuple], list[int]]:
-    """The hits in the scanned text (see _EDGE), and where the abstract's marker words
-    start; offsets in the title or the abstract. ``abstract_at``: where it starts."""
-    hits: list[tuple] = []
-    markers: list[int] = []
-    for end, (length, plain, wild, marker) in automaton.iter(text):
-        start = end + 2 - length  # after the separator before
-        field_order, offset = (0, 1) if start < abstract_at else (1, abstract_at)
-        for index in plain:  # the key ends with the separator after, at ``end``
-            hits.append((field_order, start - offset, offset - end, index))
-        if wild:
-            stop = _WORD_END.search(text, end + 1).start()
-            for index in wild:
-                hits.append((field_order, start - offset, offset - stop, index))
-        if marker and field_order:
-            markers.append(start - offset)
-    return hits, markers
-
-
-def _one(hit: tuple, rules: tuple, where: tuple, counted: bool, position: int) -> Evidence:
-    weight, kind, snippet, matched = where
-    fields = (position, rules[hit[3]], _FIELDS[hit[0]], kind, matched, snippet)
-    return _new(Evidence, (*fields, weight / _TENTHS, counted))
+def _scan(automaton, text: str) -> list[tuple]:
+    """The hits in the scanned text (see _EDGE): a key starts with the separator before
+    its match and, but for a wildcard's, ends with the one after."""
+    hits = [
+        (topic_index, end + 2 - length, -end, index, wildcard)
+        for end, (length, templates) in automaton.iter(text)
+        for topic_index, index, wildcard in templates
+    ]
+    if any([h[4] for h in hits]):  # a wildcard's match stops where its word ends
+        hits = [
+            (h[0], h[1], -_WORD_END.search(text, 1 - h[2]).start(), h[3], False) if h[4] else h
+            for h in hits
+        ]
+    return hits
 
 
 class _Places:
-    """Where a paper's hits are: the weight, sentence kind, snippet and text of each.
-    The abstract's sentences are found and classified only when first asked, and each
-    short sentence's snippet is made once."""
+    """Where a paper's hits are: the weight, field, sentence kind, snippet and text of
+    each. The abstract's sentences are found and classified when first asked, once."""
 
-    def __init__(self, title: str, abstract: str, markers: list[int]):
+    def __init__(self, title: str, abstract: str, markers: list[tuple]):
         self.title = title
         self.abstract = abstract
-        self.markers = markers
+        self.abstract_at = len(title) + 2  # where the abstract starts in the scanned text
+        self.markers = markers  # hits of the marker words
+        self.title_snippet: str | None = None
         self.starts: list[int] = []
-        self.kinds: list[str] = []  # per sentence
-        self.snippets: dict[int, str] = {}  # per sentence (or -1: the title) up to 200
+        self.contributions: list[int] = []  # per sentence: 1 a contribution, 0 background
+        self.snippets: list[str | None] = []  # per sentence: its snippet, if it is short
 
-    def of(self, field_order: int, start: int, stop: int, strong: bool) -> tuple:
-        """(weight in tenths, sentence kind, snippet, the matched text)."""
-        if field_order == 0:
+    def of(self, start: int, stop: int, weights: tuple[int, int]) -> tuple:
+        """(weight in tenths, field, sentence kind, snippet, the matched text) of a match
+        in the scanned text; ``weights``: its phrase's in a background and in a
+        contribution sentence."""
+        at = self.abstract_at
+        if start < at:
             title = self.title
-            snippet = self.snippets.get(-1)
+            start, stop = start - 1, stop - 1
+            snippet = self.title_snippet
             if snippet is None:
-                snippet = self._snippet(-1, title, 0, len(title), start, stop)
-            return _TITLE_TENTHS, "title", snippet, title[start:stop]
+                snippet = _snippet(title, 0, len(title), start, stop)
+                if len(title.strip()) <= SNIPPET_LENGTH:  # the same for every match
+                    self.title_snippet = snippet
+            return _TITLE_TENTHS, "title", "title", snippet, title[start:stop]
         abstract = self.abstract
+        start, stop = start - at, stop - at
         starts = self.starts or self._sentences()
         i = bisect.bisect_right(starts, start) - 1
-        kind = self.kinds[i]
-        snippet = self.snippets.get(i)
+        snippet = self.snippets[i]
         if snippet is None:
             last = starts[i + 1] if i + 1 < len(starts) else len(abstract)
-            snippet = self._snippet(i, abstract, starts[i], last, start, stop)
-        weight = _ABSTRACT_TENTHS[strong, kind == "contribution"]
-        return weight, kind, snippet, abstract[start:stop]
+            snippet = _snippet(abstract, starts[i], last, start, stop)
+        contribution = self.contributions[i]
+        kind = _KINDS[contribution]
+        return weights[contribution], "abstract", kind, snippet, abstract[start:stop]
 
     def _sentences(self) -> list[int]:
-        self.starts = starts = sentence_starts(self.abstract)
-        contributions = {
-            bisect.bisect_right(starts, at) - 1
-            for at in contribution_offsets(self.abstract, self.markers)
-        }
-        self.kinds = [
-            "contribution" if i in contributions else "background" for i in range(len(starts))
+        abstract, at = self.abstract, self.abstract_at
+        self.starts = starts = sentence_starts(abstract)
+        contributions = [0] * len(starts)
+        markers = [h[1] - at for h in self.markers if h[1] >= at]
+        for offset in contribution_offsets(abstract, markers):
+            contributions[bisect.bisect_right(starts, offset) - 1] = 1
+        self.contributions = contributions
+        sentences = [
+            abstract[a:b].strip() for a, b in zip(starts, [*starts[1:], len(abstract)], strict=True)
         ]
+        self.snippets = [s if len(s) <= SNIPPET_LENGTH else None for s in sentences]
         return starts
 
-    def _snippet(self, key: int, text: str, first: int, last: int, start: int, stop: int):
-        sentence = text[first:last].strip()
-        if len(sentence) > SNIPPET_LENGTH:
-            return _snippet(text, first, last, start, stop)
-        self.snippets[key] = sentence  # the same for every match in it
-        return sentence
+
+_KINDS = ("background", "contribution")
 
 
 SNIPPET_LENGTH = 200
