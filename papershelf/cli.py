@@ -25,8 +25,9 @@ from .ingest.fetch import (
 )
 from .ingest.http import Limits
 from .outputs import exclusive_build, site_work_dirs
-from .publish.pages import metadata_json
-from .publish.site import SiteError, build_site, read_site_url
+from .publish.exports import metadata_json
+from .publish.mkdocs_build import read_site_url
+from .publish.site import SiteError, build_site
 from .store.pipeline import BuildResult, StrictError, build_database
 
 DEFAULT_LISTINGS = "content/listings"

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from datasette.app import Datasette
 
-from papershelf.publish.site import read_site_url
+from papershelf.publish.mkdocs_build import read_site_url
 from papershelf.store.pipeline import build_database
 
 from .conftest import CONFIG, FIXTURES, METADATA, TOPICS
@@ -352,7 +352,7 @@ def test_arxiv_url_when_the_id_is_known_and_no_page_url_without_a_site(json_list
 def test_tables_empty_in_this_collection_are_not_what_a_visitor_meets_first(real_db):
     import sqlite_utils
 
-    from papershelf.publish.pages import datasette_metadata
+    from papershelf.publish.exports import datasette_metadata
 
     db = sqlite_utils.Database(real_db)
     assert db["authors"].count == 0  # the text listings name no authors
@@ -372,7 +372,7 @@ def test_tables_empty_in_this_collection_are_not_what_a_visitor_meets_first(real
 def test_the_papers_in_topic_page_names_the_topics_it_accepts(real_db):
     import sqlite_utils
 
-    from papershelf.publish.pages import datasette_metadata
+    from papershelf.publish.exports import datasette_metadata
 
     db = sqlite_utils.Database(real_db)
     served = Datasette([str(real_db)], metadata=datasette_metadata(METADATA, db))

@@ -5,8 +5,9 @@ import shutil
 
 import pytest
 import sqlite_utils
+from mkdocs.exceptions import Abort
 
-from papershelf.publish.site import PAGES_PER_WORKER, SiteError, _mkdocs
+from papershelf.publish.mkdocs_build import PAGES_PER_WORKER, build_pages, load_site_config
 from papershelf.store.pipeline import build_database
 
 from .conftest import FIXTURES, LISTINGS, TOPICS, build_site_into
@@ -106,9 +107,9 @@ def test_a_failing_share_fails_the_build_with_its_warning(tmp_path):
     config = tmp_path / "mkdocs.yml"
     config.write_text("site_name: t\nvalidation:\n  unrecognized_links: warn\n", "utf-8")
     site = tmp_path / "site"
-    with pytest.raises(SiteError) as raised:
-        _mkdocs(config, docs, site, {}, workers=2)  # zebra.md is in the second share
+    with pytest.raises(Abort) as raised:  # zebra.md is in the second share
+        build_pages(load_site_config(config, docs), site, [], source_date_epoch=0, workers=2)
     message = str(raised.value)
     assert "Aborted with 1 warnings in strict mode" in message
     assert "Doc file 'zebra.md' contains a link 'missing.md'" in message
-    assert not (tmp_path / "site-share1").exists()
+    assert sorted(tmp_path.iterdir()) == [docs, config]  # no site, no share left behind

@@ -8,11 +8,10 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import sqlite_utils
 
-from papershelf.publish.pages import render_site
-from papershelf.publish.site import read_site_url
+from papershelf.publish.mkdocs_build import read_site_url
 from papershelf.store.database import data_tables
 
-from .conftest import CONFIG, METADATA, NOTEBOOKS
+from .conftest import CONFIG, METADATA, build_site_into
 
 SAFE_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
@@ -266,11 +265,12 @@ def test_papers_stay_out_of_the_navigation(real_site):
 
 def test_unchanged_rebuild_rewrites_no_page(real_db, real_site, notebook_cache):
     root, _ = real_site
-    docs = root / "docs"
-    before = {p: p.stat().st_mtime_ns for p in docs.rglob("*") if p.is_file()}
-    result = render_site(real_db, docs, read_site_url(CONFIG), METADATA, NOTEBOOKS, notebook_cache)
-    assert result.written == [] and result.removed == []
-    assert {p: p.stat().st_mtime_ns for p in docs.rglob("*") if p.is_file()} == before
+    sources = [root / "docs", root / "search"]
+    before = {p: p.stat().st_mtime_ns for d in sources for p in d.rglob("*") if p.is_file()}
+    result = build_site_into(real_db, root, notebook_cache)
+    assert result.render.written == [] and result.render.removed == []
+    assert result.incremental
+    assert {p: p.stat().st_mtime_ns for d in sources for p in d.rglob("*") if p.is_file()} == before
 
 
 def test_hostile_text_renders_as_literal_text(hostile_site):
@@ -354,12 +354,15 @@ def test_front_matter_of_any_text_is_read_back_by_mkdocs():
 
 
 def test_a_page_whose_front_matter_cannot_be_read_fails_the_build(tmp_path):
-    from papershelf.publish.site import SiteError, _build_share
+    from mkdocs.exceptions import Abort
+
+    from papershelf.publish.mkdocs_build import build_pages, load_site_config
 
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "index.md").write_text('---\ntitle: "a\x7f"\n---\n\n# Page\n', encoding="utf-8")
     config = tmp_path / "mkdocs.yml"
     config.write_text("site_name: t\n", encoding="utf-8")
-    with pytest.raises(SiteError, match="index.md: its front matter could not be read"):
-        _build_share(str(config), str(docs), {}, str(tmp_path / "site"), {"index.md"}, True)
+    with pytest.raises(Abort, match="index.md: its front matter could not be read"):
+        build_pages(load_site_config(config, docs), tmp_path / "site", [], source_date_epoch=0)
+    assert not (tmp_path / "site").exists()

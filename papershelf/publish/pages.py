@@ -11,34 +11,24 @@ that are no longer generated.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import re
-import shutil
 from collections import Counter, defaultdict
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from html import escape
-from pathlib import Path
 from urllib.parse import quote, quote_plus
 
-import sqlite_utils
-import yaml
-
 from ..collection.links import KIND_LABELS, KINDS, link_spans
-from ..store.database import data_tables
-from ..timing import Stopwatch
-from .analysis import NotebookPage, notebook_pages
+from .analysis import NotebookPage
 from .charts import bar_chart, hbar_chart
-from .search import search_documents
+from .exports import DOWNLOADS
+from .sitedata import SiteData
+from .writer import PageWriter
 
 # Characters that Markdown or its extensions may read as syntax. They are written as
 # numeric character references, which the browser shows as the character itself.
 _MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|~^=:$@%<>&\"'")
 _AS_REFERENCES = {ord(c): f"&#{ord(c)};" for c in _MARKDOWN_SPECIAL}
-DOWNLOADS = "downloads"
 
 
 def text(value: object) -> str:
@@ -100,180 +90,27 @@ def noun(number: int, singular: str, plural: str = "") -> str:
     return singular if number == 1 else plural or singular + "s"
 
 
-class PageWriter:
-    """Writes files under ``root`` only when their content changes."""
+def render_site(writer: PageWriter, data: SiteData, site_url: str, publish_metadata: bool) -> int:
+    """Write every page and chart of the site; returns the number of pages.
 
-    def __init__(self, root: Path):
-        self.root = root
-        self.written: list[str] = []
-        self.unchanged = 0
-        self.seen: set[Path] = set()
-
-    def write(self, relative: str, content: str | bytes) -> None:
-        path = self.root / relative
-        self.seen.add(path)
-        data = content.encode("utf-8") if isinstance(content, str) else content
-        if path.exists() and path.stat().st_size == len(data) and path.read_bytes() == data:
-            self.unchanged += 1
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.tmp")
-        temporary.write_bytes(data)
-        temporary.replace(path)
-        self.written.append(relative)
-
-    def copy(self, relative: str, source: Path) -> None:
-        path = self.root / relative
-        self.seen.add(path)
-        if path.exists() and _same_file(path, source):
-            self.unchanged += 1
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, path)
-        self.written.append(relative)
-
-    def remove_stale(self) -> list[str]:
-        removed = []
-        for path in sorted(self.root.rglob("*")):
-            if path.is_file() and path not in self.seen:
-                removed.append(str(path.relative_to(self.root)))
-                path.unlink()
-        return removed
+    With ``publish_metadata``, the pages link to the Datasette metadata published beside
+    the database."""
+    pages = 0
+    for relative, content in _Renderer(data, site_url, publish_metadata).pages():
+        writer.write(relative, content)
+        pages += relative.endswith(".md")
+    return pages
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    return a.stat().st_size == b.stat().st_size and a.read_bytes() == b.read_bytes()
-
-
-@dataclass
-class SiteData:
-    """Everything the pages show, read from the database in a few queries."""
-
-    papers: dict[str, dict]
-    listings: dict[str, dict]
-    topics: dict[str, dict]
-    paper_topics: dict[str, list[dict]] = field(default_factory=dict)
-    topic_papers: dict[str, list[str]] = field(default_factory=dict)  # strongest first
-    retired_topics: dict[str, str] = field(default_factory=dict)  # old slug -> kept slug
-    appearances: dict[str, list[dict]] = field(default_factory=dict)
-    listing_entries: dict[str, list[dict]] = field(default_factory=dict)
-    links: dict[str, list[dict]] = field(default_factory=dict)
-    related: dict[str, list[dict]] = field(default_factory=dict)
-    authors: dict[str, list[str]] = field(default_factory=dict)
-    schema: list[tuple[str, str, list[tuple[str, str]]]] = field(default_factory=list)
-    column_descriptions: dict[str, dict[str, str]] = field(default_factory=dict)
-    table_descriptions: dict[str, str] = field(default_factory=dict)
-
-
-def load_site_data(db: sqlite_utils.Database, metadata_path: Path | None) -> SiteData:
-    data = SiteData(
-        papers={r["slug"]: r for r in db["papers"].rows_where(order_by="slug")},
-        listings={r["name"]: r for r in db["listings"].rows_where(order_by="name")},
-        topics={r["slug"]: r for r in db["topics"].rows_where(order_by="position")},
-    )
-    for row in db["paper_topics"].rows_where(order_by="paper, rank"):
-        data.paper_topics.setdefault(row["paper"], []).append(row)
-    # A topic's papers by strength (primary memberships first, then score), then newest.
-    for row in db.query(
-        "select topic, paper from paper_topics join papers on papers.slug = paper "
-        "order by topic, is_primary desc, score desc, published desc nulls last, paper desc"
-    ):
-        data.topic_papers.setdefault(row["topic"], []).append(row["paper"])
-    data.retired_topics = {
-        r["slug"]: r["topic"] for r in db["retired_topics"].rows_where(order_by="slug")
-    }
-    for row in db["paper_listings"].rows_where(order_by="listing, rank"):
-        data.appearances.setdefault(row["paper"], []).append(row)
-        data.listing_entries.setdefault(row["listing"], []).append(row)
-    for row in db["links"].rows_where(order_by="paper, position"):
-        data.links.setdefault(row["paper"], []).append(row)
-    for row in db["related_papers"].rows_where(order_by="paper, rank"):
-        data.related.setdefault(row["paper"], []).append(row)
-    for row in db.query(
-        "select paper, name from paper_authors join authors on authors.slug = author "
-        "order by paper, position"
-    ):
-        data.authors.setdefault(row["paper"], []).append(row["name"])
-    for name in data_tables(db):
-        data.schema.append((name, "table", [(c.name, c.type) for c in db[name].columns]))
-    for name in db.view_names():
-        data.schema.append((name, "view", [(c.name, c.type) for c in db[name].columns]))
-    if metadata_path and metadata_path.exists():
-        tables = yaml.safe_load(metadata_path.read_text(encoding="utf-8"))["databases"]["papers"][
-            "tables"
-        ]
-        for table, meta in tables.items():
-            data.table_descriptions[table] = " ".join(str(meta.get("description", "")).split())
-            data.column_descriptions[table] = meta.get("columns") or {}
-    return data
-
-
-@dataclass
-class RenderResult:
-    pages: int
-    written: list[str]
-    unchanged: int
-    removed: list[str]
-    seconds: dict[str, float] = field(default_factory=dict)  # "pages", "notebooks"
-
-
-def render_site(
-    db_path: Path,
-    docs_dir: Path,
-    site_url: str,
-    metadata_path: Path | None = None,
-    notebooks_dir: Path | None = None,
-    cache_dir: Path | None = None,
-    search_dir: Path | None = None,
-    language: str = "en",
-) -> RenderResult:
-    """Write every page, chart and download of the site into ``docs_dir``.
-
-    With ``notebooks_dir``, its notebooks are executed against the database (results
-    cached in ``cache_dir``) and become the Analysis pages. With ``search_dir``, the
-    documents the search index is made from are written there (:mod:`papershelf.publish.search`).
-    """
-    seconds: dict[str, float] = {}
-    clock = Stopwatch(seconds)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="notebooks") as pool:
-        # The notebooks run in their own kernel processes while the pages are written.
-        executed = None
-        if notebooks_dir is not None:
-            cache_dir = cache_dir or docs_dir.parent / "cache" / "notebooks"
-            executed = pool.submit(notebook_pages, notebooks_dir, db_path, cache_dir)
-        db = sqlite_utils.Database(db_path)
-        data = load_site_data(db, metadata_path)
-        publish_metadata = bool(metadata_path and metadata_path.exists())
-        renderer = _Renderer(data, site_url, publish_metadata)
-        writer = PageWriter(docs_dir)
-        pages = 0
-        for relative, content in renderer.pages():
-            writer.write(relative, content)
-            pages += relative.endswith(".md")
-        writer.copy(f"{DOWNLOADS}/papers.db", db_path)
-        if publish_metadata:
-            writer.write(f"{DOWNLOADS}/metadata.json", metadata_json(metadata_path, db))
-        csv_text, json_text = exports(db)
-        writer.write(f"{DOWNLOADS}/papers.csv", csv_text)
-        writer.write(f"{DOWNLOADS}/papers.json", json_text)
-        db.close()
-        if search_dir is not None:
-            search_writer = PageWriter(search_dir)
-            for relative, content in search_documents(data, language):
-                search_writer.write(relative, content)
-            search_writer.remove_stale()
-        clock.lap("pages")
-        notebook_list = executed.result() if executed is not None else []
-    for page in notebook_list:
+def render_analysis(writer: PageWriter, notebooks: list[NotebookPage]) -> int:
+    """Write the Analysis section: a page for each executed notebook, with its figures,
+    and the section's index; returns the number of pages."""
+    for page in notebooks:
         writer.write(f"analysis/{page.stem}.md", analysis_page(page))
         for relative, content in page.files.items():
             writer.write(f"analysis/{relative}", content)
-        pages += 1
-    writer.write("analysis/index.md", analysis_index(notebook_list))
-    pages += 1
-    clock.lap("notebooks")
-    removed = writer.remove_stale()
-    return RenderResult(pages, writer.written, writer.unchanged, removed, seconds)
+    writer.write("analysis/index.md", analysis_index(notebooks))
+    return len(notebooks) + 1
 
 
 def analysis_page(page: NotebookPage) -> str:
@@ -298,52 +135,6 @@ def analysis_index(pages: list[NotebookPage]) -> str:
     for page in pages:
         out.append(f"- [{text(page.title)}]({page.stem}.md) — `notebooks/{page.stem}.ipynb`\n")
     return "".join(out)
-
-
-def exports(db: sqlite_utils.Database) -> tuple[str, str]:
-    """CSV and JSON of every paper with its topics (the ``papers_with_topics`` view).
-
-    The view's topics are a JSON array (for Datasette's array facet): the JSON has it as a
-    list, the CSV, read in spreadsheets, as the names separated by "; ".
-    """
-    rows = list(db.query("select * from papers_with_topics order by slug"))
-    for row in rows:
-        row["topics"] = json.loads(row["topics"])
-        row["code_links"] = row["code_links"].split(" ") if row["code_links"] else []
-    buffer = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(
-            {**row, "topics": "; ".join(row["topics"]), "code_links": " ".join(row["code_links"])}
-            for row in rows
-        )
-    return buffer.getvalue(), json.dumps(rows, ensure_ascii=False, indent=1) + "\n"
-
-
-def metadata_json(metadata_path: Path, db: sqlite_utils.Database) -> str:
-    """The Datasette metadata for ``db`` as JSON: published beside the database for
-    Datasette Lite, and what ``build.py serve`` runs with."""
-    metadata = datasette_metadata(metadata_path, db)
-    return json.dumps(metadata, ensure_ascii=False, indent=1) + "\n"
-
-
-def datasette_metadata(metadata_path: Path, db: sqlite_utils.Database) -> dict:
-    """``datasets/metadata.yml`` for this database: the tables it leaves empty hidden
-    (Datasette lists hidden tables last, behind a link, and fills its SQL box from the
-    first table listed, so a visitor meets the data first; ``authors`` is empty when no
-    listing names authors), and the topics *Papers in a topic* accepts named on its page."""
-    metadata = yaml.safe_load(metadata_path.read_text(encoding="utf-8"))
-    tables = metadata["databases"]["papers"].setdefault("tables", {})
-    for name in data_tables(db):
-        if not db.execute(f"select exists (select 1 from [{name}])").fetchone()[0]:
-            tables.setdefault(name, {})["hidden"] = True
-    in_topic = metadata["databases"]["papers"].get("queries", {}).get("papers_in_topic")
-    if in_topic:  # the query page names the topics it accepts
-        topics = db.execute("select name, slug from topics order by position").fetchall()
-        valid = "; ".join(f"{name} ({slug})" for name, slug in topics)
-        in_topic["description"] = f"{in_topic['description'].strip()} Topics: {valid}."
-    return metadata
 
 
 class _Renderer:

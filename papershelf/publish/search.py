@@ -6,8 +6,8 @@ listing, written here from the database at the path of the page it stands for. T
 index takes a third of the time, is built while MkDocs builds the pages, and a paper
 matches a query by its own words rather than by the titles of its related papers.
 
-:func:`papershelf.publish.pages.render_site` writes the documents with the pages: a rebuild
-rewrites only those whose content changed.
+:func:`write_search_documents` writes them from the site data (a rebuild rewrites only
+those whose content changed); :func:`pagefind` indexes them beside the MkDocs build.
 """
 
 from __future__ import annotations
@@ -16,16 +16,24 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .pages import SiteData
+from .sitedata import SiteData
+from .writer import PageWriter
 
 
 class SearchError(Exception):
     """Pagefind could not index the documents."""
+
+
+def write_search_documents(search_dir: Path, data: SiteData, language: str = "en") -> None:
+    """Write the documents into ``search_dir``, removing those of pages gone."""
+    writer = PageWriter(search_dir)
+    for relative, content in search_documents(data, language):
+        writer.write(relative, content)
+    writer.remove_stale()
 
 
 def search_documents(data: SiteData, language: str = "en") -> Iterator[tuple[str, str]]:
@@ -65,6 +73,19 @@ def _document(title: str, parts: list[str], language: str) -> str:
         f"<title>{escape(title)}</title></head><body><main data-pagefind-body>"
         f"<h1>{escape(title)}</h1>{paragraphs}</main></body></html>\n"
     )
+
+
+@contextmanager
+def pagefind(documents: Path, output: Path) -> Iterator[None]:
+    """Pagefind indexes ``documents`` into ``output`` while the block runs; the block's end
+    waits for it (a failure raises :class:`SearchError`), an error in the block stops it."""
+    process = start_index(documents, output)
+    try:
+        yield
+    except BaseException:
+        stop_index(process)
+        raise
+    finish_index(process)
 
 
 def start_index(documents: Path, output: Path) -> subprocess.Popen:

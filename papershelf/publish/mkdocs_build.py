@@ -1,0 +1,398 @@
+"""The MkDocs build of the site, behind one door: :func:`build_pages`.
+
+MkDocs writes into a temporary directory beside the site, which then replaces it: a
+failed build leaves the previous site as it was. When the previous site was built with
+the same configuration and theme, the temporary directory starts as a hard-linked copy
+of it and MkDocs rebuilds only the pages whose Markdown changed (a "dirty" build); every
+file it writes gets a new inode, so the previous site is never touched.
+
+The pages to build are shared among MkDocs processes (by default one per core when there
+are enough pages to repay starting one), each building its share with the whole site
+known to it, so links resolve exactly as in one process. Material's search index is
+merged from the shares and, after a dirty build, from the previous site.
+
+The configuration is read by MkDocs' own loader (:func:`load_site_config`), once in each
+process; this process's share builds with the configuration it was given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from pathlib import Path
+
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import Abort, MkDocsException, PluginError
+from mkdocs.plugins import BasePlugin, PluginCollection
+
+from ..outputs import output_error, replace_directory, temporary_path, writing
+
+# Below this many pages per process, starting another MkDocs process does not pay.
+PAGES_PER_WORKER = 400
+
+# Files MkDocs writes on every build, dirty or not.
+_ALWAYS_WRITTEN = ("404.html", "sitemap.xml", "sitemap.xml.gz", "search/search_index.json")
+
+
+def load_site_config(config_file: Path, docs_dir: Path) -> MkDocsConfig:
+    """``config_file`` as MkDocs reads it, in strict mode, with ``docs_dir`` as its docs
+    directory (made when missing: MkDocs requires it to exist). Raises MkDocs'
+    :class:`~mkdocs.exceptions.Abort` with the reasons when the configuration is invalid."""
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    with _reporting(f"{config_file}: invalid MkDocs configuration"):
+        return load_config(config_file=str(config_file), docs_dir=str(docs_dir), strict=True)
+
+
+def read_site_url(config_file: Path) -> str:
+    """The address the site is published at (``site_url``), for the database stage, which
+    runs before the docs directory exists."""
+    with tempfile.TemporaryDirectory(prefix="papershelf-docs-") as docs_dir:
+        return load_site_config(config_file, Path(docs_dir)).site_url or ""
+
+
+def build_pages(
+    config: MkDocsConfig,
+    site_dir: Path,
+    removed: list[str],
+    *,
+    source_date_epoch: int,
+    incremental: bool = True,
+    workers: int | None = None,
+    beside: Callable[[Path], AbstractContextManager] | None = None,
+) -> bool:
+    """Build the pages of ``config.docs_dir`` into ``site_dir`` with MkDocs, all of them
+    or (``incremental``, the previous site permitting) only those changed; returns whether
+    the build was incremental. ``config`` is this build's: the build changes it.
+
+    ``removed`` are the pages deleted from the docs directory since the previous build.
+    The sitemap is dated ``source_date_epoch`` unless the environment sets
+    ``SOURCE_DATE_EPOCH``. ``beside(directory)`` runs around the build, given the
+    directory that becomes the site (Pagefind writes its index there meanwhile).
+    """
+    docs_dir = Path(config.docs_dir).resolve()
+    site_dir = site_dir.resolve()
+    stamp_file = docs_dir.parent / "site-stamp.json"
+    stamp = _stamp(Path(config.config_file_path), site_dir, docs_dir)
+    dirty = (
+        incremental
+        and (site_dir / "index.html").exists()
+        and stamp_file.exists()
+        and stamp_file.read_text(encoding="utf-8") == stamp
+    )
+    # Until this build is in place, the site does not match the docs: no stamp.
+    with writing(stamp_file):
+        stamp_file.unlink(missing_ok=True)
+    temporary = temporary_path(site_dir)
+    shutil.rmtree(temporary, ignore_errors=True)
+    with writing(site_dir), _source_date_epoch(source_date_epoch):
+        try:
+            with beside(temporary) if beside else nullcontext():
+                if dirty:
+                    _link_previous_site(site_dir, temporary, docs_dir, removed)
+                from_shares = _build_in_shares(config, temporary, workers)
+                _merge_search_index(site_dir if dirty else None, temporary, removed, from_shares)
+        except BaseException:
+            shutil.rmtree(temporary, ignore_errors=True)
+            raise
+        replace_directory(temporary, site_dir)
+    with writing(stamp_file):
+        stamp_file.write_text(stamp, encoding="utf-8")
+    return dirty
+
+
+@contextmanager
+def _source_date_epoch(epoch: int) -> Iterator[None]:
+    """MkDocs dates the sitemap (and gzip headers) with SOURCE_DATE_EPOCH, else today:
+    set it for this build (and the share processes it starts), unless the caller chose
+    one, and give the caller's environment back unchanged."""
+    if "SOURCE_DATE_EPOCH" in os.environ:
+        yield
+        return
+    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+    try:
+        yield
+    finally:
+        del os.environ["SOURCE_DATE_EPOCH"]
+
+
+def _build_in_shares(config: MkDocsConfig, site: Path, workers: int | None) -> list[dict]:
+    """Build the pages whose output is missing from ``site``, in shares, side by side: the
+    first here, the others in fresh interpreters. Returns the search index entries of the
+    pages the other shares built."""
+    docs_dir = Path(config.docs_dir)
+    every_page = sorted(path.relative_to(docs_dir).as_posix() for path in docs_dir.rglob("*.md"))
+    pages = [page for page in every_page if not (site / _output_of(Path(page))).exists()]
+    if workers is None:
+        workers = min(os.cpu_count() or 1, max(1, len(pages) // PAGES_PER_WORKER))
+    workers = max(1, min(workers, len(pages)))
+    shares = [pages[k::workers] for k in range(workers)]
+    others = [site.with_name(f"{site.name}-share{k}") for k in range(1, workers)]
+    builtin_search = _builtin_search(config, len(every_page))
+    processes = []
+    try:
+        for other, share in zip(others, shares[1:], strict=True):
+            shutil.rmtree(other, ignore_errors=True)
+            arguments = [config.config_file_path, config.docs_dir, str(other), share, False]
+            processes.append(_start_share([*arguments, builtin_search]))
+        _use_for_share(config, site, builtin_search)
+        _build_share(config, frozenset(shares[0]), statics=True)
+        for process in processes:
+            error = process.stderr.read()
+            if process.wait():
+                raise Abort(error.strip() or f"an MkDocs process ended with {process.returncode}")
+        return [entry for other in others for entry in _move_share(other, site)]
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            process.stderr.close()
+        for other in others:
+            shutil.rmtree(other, ignore_errors=True)
+
+
+def _builtin_search(config: MkDocsConfig, pages: int) -> bool:
+    """Whether the site keeps the search plugin's single-file index (small sites), or
+    has Pagefind only (``extra.papershelf.builtin_search_max_pages`` in the configuration)."""
+    ours = (config.extra or {}).get("papershelf") or {}
+    return pages <= ours.get("builtin_search_max_pages", float("inf"))
+
+
+def _start_share(arguments: list) -> subprocess.Popen:
+    """Start a share of the build in a fresh interpreter (not multiprocessing: it would
+    import the caller's main module again), told what to build on its standard input."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", __name__],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    process.stdin.write(json.dumps(arguments))
+    process.stdin.close()
+    return process
+
+
+def _use_for_share(config: MkDocsConfig, site: Path, builtin_search: bool) -> None:
+    """Point ``config`` at ``site``, without the search plugin unless ``builtin_search``
+    (as loading it with ``plugins: []`` would)."""
+    config["site_dir"] = str(site)
+    if not builtin_search:
+        config["plugins"] = PluginCollection()
+
+
+def _build_share(config: MkDocsConfig, pages: frozenset[str], statics: bool) -> None:
+    """One MkDocs build that writes only ``pages`` (and, with ``statics``, the other
+    files and assets) into its site directory."""
+    config.plugins["papershelf/share"] = _Share(pages, statics)
+    config.plugins["papershelf/front-matter"] = _FrontMatterRead()
+    with _reporting("mkdocs build failed"), _quiet_dirty_warning():
+        build(config, dirty=True)
+
+
+@contextmanager
+def _reporting(failure: str) -> Iterator[None]:
+    """An MkDocs failure becomes one :class:`~mkdocs.exceptions.Abort` that says
+    ``failure``, MkDocs' own reason and the warnings and errors it logged meanwhile."""
+    logger = logging.getLogger("mkdocs")
+    logger.setLevel(logging.WARNING)
+    collected = _Collected()
+    logger.addHandler(collected)
+    try:
+        yield
+    except MkDocsException as error:
+        details = "".join(f"\n  {message}" for message in collected.messages)
+        raise Abort(f"{failure}: {error}{details}") from None
+    finally:
+        logger.removeHandler(collected)
+
+
+class _Collected(logging.Handler):
+    """The warnings of a build, to report with its failure."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+class _FrontMatterRead(BasePlugin):
+    """Fails the build when a page's front matter was not read. MkDocs keeps front
+    matter it cannot parse as Markdown, without a word: the page would show it, and
+    Markdown extensions would read it as markup."""
+
+    def on_page_markdown(self, markdown, page, config, files):
+        if "title" not in page.meta:
+            raise PluginError(f"{page.file.src_uri}: its front matter could not be read")
+        return markdown
+
+
+class _Share(BasePlugin):
+    """Makes a dirty build write only some pages: MkDocs asks each file whether it is
+    modified. Every file stays in the build, so links to the others still resolve."""
+
+    def __init__(self, pages: frozenset[str], statics: bool):
+        self.pages, self.statics = pages, statics
+
+    def on_files(self, files, config):
+        for file in files:
+            if file.is_documentation_page():
+                file.is_modified = _yes if file.src_uri in self.pages else _no
+            elif not self.statics:
+                file.is_modified = _no
+        return files
+
+
+def _yes() -> bool:
+    return True
+
+
+def _no() -> bool:
+    return False
+
+
+class _DirtyWarningFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "'dirty' build" not in record.getMessage()
+
+
+@contextmanager
+def _quiet_dirty_warning() -> Iterator[None]:
+    """MkDocs warns about every dirty build (strict mode would fail on it); our dirty builds
+    are safe because the navigation never lists the pages that change."""
+    logger = logging.getLogger("mkdocs.commands.build")
+    quiet = _DirtyWarningFilter()
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
+
+
+def _move_share(share: Path, site: Path) -> list[dict]:
+    """Move a share's pages into ``site``; returns its search index entries (for
+    :func:`_merge_search_index`)."""
+    index = share / "search" / "search_index.json"
+    entries = json.loads(index.read_text(encoding="utf-8"))["docs"] if index.exists() else []
+    for path in sorted(share.rglob("*")):
+        relative = path.relative_to(share)
+        if path.is_file() and relative.as_posix() not in _ALWAYS_WRITTEN:
+            (site / relative).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, site / relative)
+    return entries
+
+
+def _stamp(config_file: Path, site_dir: Path, docs_dir: Path) -> str:
+    """What a site's pages depend on besides their Markdown: config, theme, versions."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256()
+    digest.update(config_file.read_bytes())
+    theme = Path(__file__).parent / "theme"
+    for path in sorted(theme.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(theme).as_posix().encode() + path.read_bytes())
+    for package in ("papershelf", "mkdocs", "mkdocs-material"):
+        digest.update(f"{package}={version(package)}".encode())
+    return json.dumps(
+        {"site_dir": str(site_dir), "docs_dir": str(docs_dir), "inputs": digest.hexdigest()}
+    )
+
+
+def _output_of(relative: Path) -> Path:
+    """Where MkDocs (with directory URLs) writes the page or file ``relative``."""
+    if relative.suffix != ".md":
+        return relative
+    if relative.stem in ("index", "README"):
+        return relative.with_name("index.html")
+    return relative.with_suffix("") / "index.html"
+
+
+def _link_previous_site(site_dir: Path, target: Path, docs_dir: Path, removed: list[str]):
+    """Hard-link the previous site into ``target``, leaving out what will be rewritten."""
+    for path in site_dir.rglob("*"):
+        if path.relative_to(site_dir).parts[0] == "pagefind":
+            continue  # made anew by every build
+        destination = target / path.relative_to(site_dir)
+        if path.is_dir():
+            destination.mkdir(parents=True, exist_ok=True)
+        else:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            os.link(path, destination)
+    for name in _ALWAYS_WRITTEN:
+        (target / name).unlink(missing_ok=True)
+    for source in docs_dir.rglob("*"):
+        if source.is_file():
+            output = target / _output_of(source.relative_to(docs_dir))
+            if output.exists() and source.stat().st_mtime >= output.stat().st_mtime:
+                output.unlink()  # MkDocs writes it anew: a new file, not the old inode
+    for relative in removed:
+        output = target / _output_of(Path(relative))
+        output.unlink(missing_ok=True)
+        if output.name == "index.html" and output.parent != target:
+            shutil.rmtree(output.parent, ignore_errors=True)
+
+
+def _merge_search_index(
+    previous_site: Path | None, site: Path, removed: list[str], from_shares: list[dict]
+) -> None:
+    """Complete the search index after a dirty build, and order it by page either way.
+
+    A dirty build indexes only the pages it rebuilt, and each share only its own: the
+    other shares' entries are ``from_shares``, and the pages not rebuilt come from the
+    previous index. Entries are sorted by page (stably), so an incremental and a full
+    build give the same file.
+    """
+    path = site / "search" / "search_index.json"
+    if not path.exists():
+        return
+    index = json.loads(path.read_text(encoding="utf-8"))
+    docs = index["docs"] + from_shares
+    if previous_site is not None:
+        old_path = previous_site / "search" / "search_index.json"
+        old = json.loads(old_path.read_text(encoding="utf-8")) if old_path.exists() else {}
+        rebuilt = {entry["location"].split("#")[0] for entry in docs}
+        gone = {_output_of(Path(r)).parent.as_posix() + "/" for r in removed}
+        docs = docs + [
+            entry
+            for entry in old.get("docs", [])
+            if entry["location"].split("#")[0] not in rebuilt
+            and entry["location"].split("#")[0] not in gone
+        ]
+    index["docs"] = sorted(docs, key=lambda entry: entry["location"].split("#")[0])
+    path.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), "utf-8")
+
+
+def _share_main() -> None:
+    """One share of a build (see :func:`_build_in_shares`): a failure exits with its
+    message, which the build reports."""
+    config_file, docs_dir, site, pages, statics, builtin_search = json.load(sys.stdin)
+    overrides = {} if builtin_search else {"plugins": []}
+    try:
+        with _reporting(f"{config_file}: invalid MkDocs configuration"):
+            config = load_config(
+                config_file=config_file, docs_dir=docs_dir, site_dir=site, strict=True, **overrides
+            )
+        _build_share(config, frozenset(pages), statics)
+    except Abort as error:
+        sys.exit(str(error))
+    except OSError as error:  # a full or read-only disk: one line, as the build says it
+        if (converted := output_error(error, Path(site))) is None:
+            raise
+        sys.exit(str(converted))
+
+
+if __name__ == "__main__":
+    _share_main()
