@@ -28,14 +28,16 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mkdocs.commands.build import build
 from mkdocs.config import load_config
-from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import Abort, MkDocsException, PluginError
 from mkdocs.plugins import BasePlugin, PluginCollection
 
 from ..outputs import output_error, replace_directory, temporary_path, writing
+
+if TYPE_CHECKING:
+    from mkdocs.config.defaults import MkDocsConfig
 
 # Below this many pages per process, starting another MkDocs process does not pay.
 PAGES_PER_WORKER = 400
@@ -194,6 +196,8 @@ def _use_for_share(config: MkDocsConfig, site: Path, builtin_search: bool) -> No
 def _build_share(config: MkDocsConfig, pages: frozenset[str], statics: bool) -> None:
     """One MkDocs build that writes only ``pages`` (and, with ``statics``, the other
     files and assets) into its site directory."""
+    from mkdocs.commands.build import build  # not imported by every command of the CLI
+
     config.plugins["papershelf/share"] = _Share(pages, statics)
     config.plugins["papershelf/front-matter"] = _FrontMatterRead()
     with _reporting("mkdocs build failed"), _quiet_dirty_warning():

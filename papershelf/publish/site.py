@@ -78,6 +78,7 @@ def build_site(
             pages = render_site(docs, data, config.site_url or "", publish_metadata)
             write_downloads(docs, db_path, metadata_path)
             write_search_documents(search_dir, data, config.theme["language"] or "en")
+            del data  # MkDocs, next, needs the memory more
             clock.lap("pages")
             pages += render_analysis(docs, notebooks.result())
             clock.lap("notebooks")
