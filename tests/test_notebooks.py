@@ -277,3 +277,22 @@ def test_notebook_pages_have_no_scoped_styles_or_empty_header_cells(real_site):
         assert tables, stem
         assert "<style" not in html.split('<article class="md-content__inner', 1)[1], stem
         assert not re.search(r"<th[^>]*>\s*</th>", "".join(tables)), stem
+
+
+def test_a_printed_block_split_by_the_kernel_renders_as_one():
+    """A kernel flushes a print as one stream output or several, as timing falls; the page
+    must not depend on it (it did: each piece became its own code block)."""
+    from papershelf.publish.analysis import notebook_markdown
+
+    def with_outputs(*texts):
+        cell = nbformat.v4.new_code_cell("print(report)")
+        cell.outputs = [
+            nbformat.v4.new_output("stream", name="stdout", text=text) for text in texts
+        ]
+        notebook = nbformat.v4.new_notebook()
+        notebook.cells = [cell]
+        return notebook_markdown(notebook, "report")[0]
+
+    whole = with_outputs("line 1\nline 2\n")
+    assert with_outputs("line 1\n", "line 2\n") == whole
+    assert whole.count("line") == 2

@@ -25,7 +25,7 @@ from .notebook import ENVIRONMENT_VARIABLE
 
 EXECUTION_TIMEOUT = 600  # seconds per cell
 # Bump when the way pages are made from notebooks changes, to refresh the cache.
-FORMAT_VERSION = "3"
+FORMAT_VERSION = "4"
 SVG = "image/svg+xml"
 # How nbconvert's Markdown template writes a figure: the format where the alt text goes.
 _FIGURE = re.compile(r"!\[(svg|png)\]\(([^)\s]+)\)")
@@ -73,7 +73,6 @@ def _execute(path: Path, db_path: Path) -> NotebookPage:
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
-    from nbconvert import MarkdownExporter
 
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
@@ -89,10 +88,7 @@ def _execute(path: Path, db_path: Path) -> NotebookPage:
         client.execute(stderr=subprocess.DEVNULL, env=environment)
     except CellExecutionError as error:
         raise NotebookError(f"{path}: a cell failed:\n{error}") from None
-    _clean_tables(notebook)
-    body, resources = MarkdownExporter().from_notebook_node(
-        notebook, resources={"output_files_dir": f"{path.stem}_files"}
-    )
+    body, resources = notebook_markdown(notebook, path.stem)
     title = next(
         (
             line.lstrip("# ").strip()
@@ -105,6 +101,23 @@ def _execute(path: Path, db_path: Path) -> NotebookPage:
     )
     body = _with_alt_texts(body, _alt_texts(notebook))
     return NotebookPage(path.stem, title, body, dict(resources.get("outputs", {})))
+
+
+def notebook_markdown(notebook, stem: str) -> tuple[str, dict]:
+    """An executed notebook as Markdown, and its extracted output files.
+
+    A kernel may split one printed block into several stream outputs, depending on when it
+    flushes; each would become its own code block. Consecutive stream outputs are joined
+    first, so the same notebook always gives the same page.
+    """
+    from nbconvert import MarkdownExporter
+    from nbconvert.preprocessors import CoalesceStreamsPreprocessor
+
+    notebook, _ = CoalesceStreamsPreprocessor().preprocess(notebook, {})
+    _clean_tables(notebook)
+    return MarkdownExporter().from_notebook_node(
+        notebook, resources={"output_files_dir": f"{stem}_files"}
+    )
 
 
 def _clean_tables(notebook) -> None:
