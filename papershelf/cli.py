@@ -7,19 +7,18 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
-from contextlib import ExitStack, closing, contextmanager
+from contextlib import closing
 from pathlib import Path
 
 import click
 import sqlite_utils
 
-from .errors import InputError, OutputError
+from .errors import require_file
 from .ingest import enrich as enrichment
 from .ingest.fetch import (
     DEFAULT_BASE_URL,
     DEFAULT_DEADLINE,
     DEFAULT_MAX_BYTES,
-    FetchError,
     fetch_daily_papers,
     request_for,
 )
@@ -27,8 +26,8 @@ from .ingest.http import Limits
 from .outputs import exclusive_build, site_work_dirs
 from .publish.exports import metadata_json
 from .publish.mkdocs_build import read_site_url
-from .publish.site import SiteError, build_site
-from .store.pipeline import BuildResult, StrictError, build_database
+from .publish.site import build_site
+from .store.pipeline import BuildResult, build_database
 
 DEFAULT_LISTINGS = "content/listings"
 DEFAULT_TOPICS = "content/topics.yml"
@@ -145,21 +144,9 @@ def db(
     strict: bool,
 ):
     """Parse the listings into the SQLite database (written atomically)."""
-    with _exclusive([db_path]):
+    with exclusive_build([db_path]):
         result = run_db(listings_dir, topics_path, db_path, year, strict, listing_names_path)
     _summarise(result)
-
-
-@contextmanager
-def _exclusive(outputs: list[Path], docs_dir: Path | None = None) -> Iterator[None]:
-    """One build at a time for these outputs (see :func:`exclusive_build`)."""
-    work_dirs = site_work_dirs(docs_dir) if docs_dir is not None else []
-    with ExitStack() as stack:
-        try:
-            stack.enter_context(exclusive_build(outputs, work_dirs))
-        except OutputError as error:
-            raise click.ClickException(str(error)) from None
-        yield
 
 
 def run_db(
@@ -174,21 +161,16 @@ def run_db(
     # The database records where the site is published (page_url), from the same
     # configuration the site stage reads.
     site_url = read_site_url(config_file) if config_file.is_file() else ""
-    try:
-        return build_database(
-            listings_dir,
-            topics_path,
-            db_path,
-            year=year,
-            strict=strict,
-            progress=_progress,
-            listing_names_path=listing_names_path,
-            site_url=site_url,
-        )
-    except (InputError, StrictError, OutputError) as error:
-        raise click.ClickException(str(error)) from None
-    except FileNotFoundError as error:
-        raise click.ClickException(f"{error.filename}: no such file") from None
+    return build_database(
+        listings_dir,
+        topics_path,
+        db_path,
+        year=year,
+        strict=strict,
+        progress=_progress,
+        listing_names_path=listing_names_path,
+        site_url=site_url,
+    )
 
 
 @cli.command()
@@ -196,7 +178,7 @@ def run_db(
 @site_options
 def site(db_path: Path, site_dir: Path, docs_dir: Path, config_file: Path):
     """Render the pages from the database and build the site with MkDocs."""
-    with _exclusive([site_dir, docs_dir], docs_dir):
+    with exclusive_build([site_dir, docs_dir], site_work_dirs(docs_dir)):
         run_site(db_path, site_dir, docs_dir, config_file)
 
 
@@ -215,7 +197,7 @@ def all_(
     config_file: Path,
 ):
     """Build everything: the database, then the site."""
-    with _exclusive([db_path, site_dir, docs_dir], docs_dir):
+    with exclusive_build([db_path, site_dir, docs_dir], site_work_dirs(docs_dir)):
         result = run_db(
             listings_dir, topics_path, db_path, year, strict, listing_names_path, config_file
         )
@@ -225,17 +207,9 @@ def all_(
 
 def run_site(db_path: Path, site_dir: Path, docs_dir: Path, config_file: Path) -> None:
     click.echo("Building the site with MkDocs…", err=True)
-    try:
-        result = build_site(
-            db_path,
-            site_dir,
-            docs_dir,
-            config_file,
-            Path(DEFAULT_METADATA),
-            Path(DEFAULT_NOTEBOOKS),
-        )
-    except (SiteError, OutputError) as error:
-        raise click.ClickException(str(error)) from None
+    result = build_site(
+        db_path, site_dir, docs_dir, config_file, Path(DEFAULT_METADATA), Path(DEFAULT_NOTEBOOKS)
+    )
     render = result.render
     click.echo(
         f"Wrote {site_dir}: {result.html_pages} HTML pages from {render.pages} Markdown pages "
@@ -320,22 +294,19 @@ def fetch(
     date, week, month, base_url, listings_dir, retries, backoff, timeout, deadline, max_bytes
 ):
     """Download Hugging Face daily papers into a JSON listing file."""
-    try:
-        kind, value = request_for(date, week, month)
-        result = fetch_daily_papers(
-            kind,
-            value,
-            listings_dir,
-            base_url=base_url,
-            retries=retries,
-            backoff=backoff,
-            timeout=timeout,
-            deadline=deadline,
-            max_bytes=max_bytes,
-            log=lambda message: click.echo(message, err=True),
-        )
-    except FetchError as error:
-        raise click.ClickException(f"{error}; nothing was written") from None
+    kind, value = request_for(date, week, month)
+    result = fetch_daily_papers(
+        kind,
+        value,
+        listings_dir,
+        base_url=base_url,
+        retries=retries,
+        backoff=backoff,
+        timeout=timeout,
+        deadline=deadline,
+        max_bytes=max_bytes,
+        log=lambda message: click.echo(message, err=True),
+    )
     if result.path is None:
         click.echo(f"No papers listed for {kind} {value}; nothing written.")
     else:
@@ -419,21 +390,18 @@ def enrich(listings_dir, db_path, cache_dir, only, **settings):
     """Look papers without an arXiv id up on Hugging Face and arXiv, into a cache."""
     limits = [settings.pop(name) for name in ("retries", "backoff", "timeout", "deadline")]
     limits = Limits(*limits, settings.pop("max_bytes"))
-    try:
-        if listings_dir is not None:
-            papers = enrichment.papers_from_listings(listings_dir)
-        else:
-            papers = enrichment.papers_from_db(db_path)
-        options = enrichment.options_from(limits=limits, **settings)
-        summary = enrichment.enrich(
-            enrichment.select(papers, only),
-            cache_dir,
-            options,
-            progress=_progress,
-            log=lambda message: click.echo(message, err=True),
-        )
-    except enrichment.EnrichError as error:
-        raise click.ClickException(str(error)) from None
+    if listings_dir is not None:
+        papers = enrichment.papers_from_listings(listings_dir)
+    else:
+        papers = enrichment.papers_from_db(db_path)
+    options = enrichment.options_from(limits=limits, **settings)
+    summary = enrichment.enrich(
+        enrichment.select(papers, only),
+        cache_dir,
+        options,
+        progress=_progress,
+        log=lambda message: click.echo(message, err=True),
+    )
     click.echo(enrichment.describe(summary))
 
 
@@ -538,16 +506,13 @@ def topics_check(db_path: Path, labels_path: Path, as_json: bool):
     import dataclasses
     import json
 
-    from .collection.curation import CurationError, format_report, measure
+    from .collection.curation import format_report, measure
 
     named = click.get_current_context().get_parameter_source("labels_path")
     if named is not click.core.ParameterSource.DEFAULT and not labels_path.exists():
         # Only the default file may be absent: a named one that is not there is a typo.
         raise click.ClickException(f"{labels_path}: no such labels file")
-    try:
-        report, warnings = measure(db_path, labels_path)
-    except (CurationError, InputError) as error:
-        raise click.ClickException(str(error)) from None
+    report, warnings = measure(db_path, labels_path)
     for warning in warnings:
         click.echo(f"Warning: {warning}", err=True)
     if as_json:
@@ -585,14 +550,10 @@ def topics_suggest(db_path: Path, topics_path: Path, groups: int | None, min_sco
     Groups those papers by TF-IDF and NMF over title and abstract (deterministic) and prints
     each group as a ready-to-edit entry of content/topics.yml.
     """
-    from .collection.curation import CurationError, format_suggestion, suggest
+    from .collection.curation import format_suggestion, suggest
     from .collection.topics import load_topics
 
-    try:
-        existing = {topic.slug for topic in load_topics(topics_path)}
-        suggestion = suggest(db_path, existing, groups, min_score)
-    except (CurationError, InputError) as error:
-        raise click.ClickException(str(error)) from None
-    except FileNotFoundError as error:
-        raise click.ClickException(f"{error.filename}: no such file") from None
+    require_file(topics_path)
+    existing = {topic.slug for topic in load_topics(topics_path)}
+    suggestion = suggest(db_path, existing, groups, min_score)
     click.echo(format_suggestion(suggestion), nl=False)

@@ -2,6 +2,7 @@ import pytest
 import sqlite_utils
 
 from papershelf.collection.related import Background, related_papers
+from papershelf.errors import RelatedError
 
 
 def _inputs(real_db):
@@ -59,8 +60,9 @@ def test_background_process_gives_the_in_process_result(real_db):
     assert background.seconds > 0
 
 
-def test_background_process_reports_its_failure():
+def test_background_process_refuses_more_topics_than_fit_and_ends_its_child():
     background = Background(["a", "b"], ["lora tuning", "lora adapters"])
-    background.score([{f"topic-{i}" for i in range(65)}, set()])  # more than 64 topics
-    with pytest.raises(RuntimeError, match="at most 64 topics"):
-        background.result()
+    child = background._process
+    with pytest.raises(RelatedError, match="65 topics have papers, .* at most 64"):
+        background.score([{f"topic-{i}" for i in range(65)}, set()])  # more than 64 topics
+    assert not child.is_alive() and background._process is None

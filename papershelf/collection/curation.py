@@ -21,12 +21,8 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import InputError, display_path
+from ..errors import CurationError, InputError, display_path
 from ..yamlfile import load_with_lines
-
-
-class CurationError(Exception):
-    """The database cannot be measured (missing, or built without topic scores)."""
 
 
 @dataclass(frozen=True)

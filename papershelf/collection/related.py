@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from ..errors import PapershelfError, RelatedError
+
 if TYPE_CHECKING:
     from scipy import sparse
 
@@ -35,6 +37,7 @@ EXACT_LIMIT = 5000
 COMPONENTS = 64
 CANDIDATES = 32
 NPROBE = 8  # of sqrt(N) lists: about 0.87 of the exact neighbours at 10,000 papers
+MAX_TOPICS = 64  # the bits of the integer that holds a paper's topics
 _SCALE = 1_000_000  # scores are compared at 6 decimals, so float noise cannot reorder ties
 
 
@@ -90,13 +93,19 @@ def _vectors(texts: list[str], exact_limit: int = EXACT_LIMIT):
     if n < 2:
         return None, None
     large = n > exact_limit
-    vectors = TfidfVectorizer(
+    vectorizer = TfidfVectorizer(
         stop_words="english",
         sublinear_tf=True,
         min_df=2 if large else 1,
         max_df=0.5 if large else 1.0,
         dtype=np.float32,
-    ).fit_transform(texts)
+    )
+    try:
+        vectors = vectorizer.fit_transform(texts)
+    except ValueError:  # no word is kept (only stop words): no text is like another
+        from scipy import sparse
+
+        return sparse.csr_matrix((n, 1), dtype=np.float32), None
     candidates = _approximate_neighbours(vectors, min(CANDIDATES, n - 1)) if large else None
     return vectors, candidates
 
@@ -108,6 +117,8 @@ def _best_pairs(
     topics: list[set[str]],
     per_paper: int = RELATED_PER_PAPER,
 ) -> tuple[np.ndarray, ...]:
+    """The kept pairs as columns: paper, related, rank, score, similarity, shared topics
+    (papers as row numbers), a chunk of rows at a time."""
     n = len(slugs)
     if n < 2:
         return tuple(
@@ -117,68 +128,85 @@ def _best_pairs(
     slug_rank = np.empty(n, dtype=np.int64)
     slug_rank[order] = np.arange(n)
     masks = _topic_masks(topics)
-    large = candidates is not None
     k = min(per_paper, n - 1)
+    chunks = [
+        _chunk_pairs(
+            np.arange(start, min(start + CHUNK, n)), vectors, candidates, masks, slug_rank, k
+        )
+        for start in range(0, n, CHUNK)
+    ]
+    return tuple(np.concatenate(column) for column in zip(*chunks, strict=True))
 
-    parts: tuple[list[np.ndarray], ...] = ([], [], [], [], [], [])
-    for start in range(0, n, CHUNK):
-        stop = min(start + CHUNK, n)
-        rows = np.arange(start, stop)
-        if large:
-            columns = candidates[start:stop]
-            sim = _pair_cosines(vectors, rows, columns)
-        else:
-            sim = (vectors[start:stop] @ vectors.T).toarray()
-            columns = np.broadcast_to(np.arange(n), sim.shape)
-        shared = np.bitwise_count(masks[rows][:, None] & masks[columns]).astype(np.int64)
-        score = np.round(
-            (sim + TOPIC_BONUS * np.minimum(shared, MAX_SHARED_TOPICS)) * _SCALE
-        ).astype(np.int64)
-        score[columns == rows[:, None]] = -_SCALE  # never a paper itself
-        score[columns < 0] = -_SCALE  # no candidate
-        # One integer key per pair: higher score first, then the smaller slug.
-        key = -score * (n + 1) + slug_rank[np.maximum(columns, 0)]
-        if k < key.shape[1]:
-            best = np.argpartition(key, k - 1, axis=1)[:, :k]
-            best = np.take_along_axis(best, np.argsort(np.take_along_axis(key, best, 1), 1), 1)
-        else:
-            best = np.argsort(key, axis=1)
-        # Best first, so the pairs above MIN_SCORE are a prefix of each row: their ranks
-        # are their positions.
-        kept = np.take_along_axis(score, best, 1) >= MIN_SCORE * _SCALE
-        rank = np.broadcast_to(np.arange(1, best.shape[1] + 1), best.shape)[kept]
-        paper = np.broadcast_to(rows[:, None], best.shape)[kept]
-        related = np.take_along_axis(columns, best, 1)[kept]
-        similarity = np.take_along_axis(sim, best, 1)[kept].astype(np.float64)
-        common = np.take_along_axis(shared, best, 1)[kept]
-        bonus = TOPIC_BONUS * np.minimum(common, MAX_SHARED_TOPICS)
-        for column, values in zip(
-            parts,
-            (
-                paper,
-                related,
-                rank,
-                np.round(similarity + bonus, 4),
-                np.round(similarity, 4),
-                common,
-            ),
-            strict=True,
-        ):
-            column.append(values)
-    return tuple(np.concatenate(column) for column in parts)
+
+def _chunk_pairs(
+    rows: np.ndarray,
+    vectors: sparse.csr_matrix,
+    candidates: np.ndarray | None,
+    masks: np.ndarray,
+    slug_rank: np.ndarray,
+    k: int,
+) -> tuple[np.ndarray, ...]:
+    """:func:`_best_pairs` for the papers ``rows``: the best ``k`` others of each."""
+    if candidates is not None:
+        columns = candidates[rows[0] : rows[-1] + 1]
+        sim = _pair_cosines(vectors, rows, columns)
+    else:
+        sim = (vectors[rows[0] : rows[-1] + 1] @ vectors.T).toarray()
+        columns = np.broadcast_to(np.arange(len(slug_rank)), sim.shape)
+    shared = np.bitwise_count(masks[rows][:, None] & masks[columns]).astype(np.int64)
+    score = np.round((sim + TOPIC_BONUS * np.minimum(shared, MAX_SHARED_TOPICS)) * _SCALE)
+    score = score.astype(np.int64)
+    score[columns == rows[:, None]] = -_SCALE  # never a paper itself
+    score[columns < 0] = -_SCALE  # no candidate
+    best = _best_first(score, columns, slug_rank, k)
+    # Best first, so the pairs above MIN_SCORE are a prefix of each row: their ranks are
+    # their positions.
+    kept = np.take_along_axis(score, best, 1) >= MIN_SCORE * _SCALE
+    similarity = np.take_along_axis(sim, best, 1)[kept].astype(np.float64)
+    common = np.take_along_axis(shared, best, 1)[kept]
+    bonus = TOPIC_BONUS * np.minimum(common, MAX_SHARED_TOPICS)
+    return (
+        np.broadcast_to(rows[:, None], best.shape)[kept],
+        np.take_along_axis(columns, best, 1)[kept],
+        np.broadcast_to(np.arange(1, best.shape[1] + 1), best.shape)[kept],
+        np.round(similarity + bonus, 4),
+        np.round(similarity, 4),
+        common,
+    )
+
+
+def _best_first(
+    score: np.ndarray, columns: np.ndarray, slug_rank: np.ndarray, k: int
+) -> np.ndarray:
+    """The positions of each row's ``k`` best columns, best first."""
+    # One integer key per pair: higher score first, then the smaller slug.
+    key = -score * (len(slug_rank) + 1) + slug_rank[np.maximum(columns, 0)]
+    if k >= key.shape[1]:
+        return np.argsort(key, axis=1)
+    best = np.argpartition(key, k - 1, axis=1)[:, :k]
+    return np.take_along_axis(best, np.argsort(np.take_along_axis(key, best, 1), 1), 1)
 
 
 def _topic_masks(topics: list[set[str]]) -> np.ndarray:
     """Each paper's topics as the bits of one integer."""
-    names = sorted({t for paper_topics in topics for t in paper_topics})
-    if len(names) > 64:
-        raise ValueError("the related-papers stage supports at most 64 topics")
+    names = topic_names(topics)
     bit = {name: np.uint64(1) << np.uint64(i) for i, name in enumerate(names)}
     masks = np.zeros(len(topics), dtype=np.uint64)
     for row, paper_topics in enumerate(topics):
         for name in paper_topics:
             masks[row] |= bit[name]
     return masks
+
+
+def topic_names(topics: list[set[str]]) -> list[str]:
+    """The topics the papers have, sorted; more than fit in a mask are a :class:`RelatedError`."""
+    names = sorted({t for paper_topics in topics for t in paper_topics})
+    if len(names) > MAX_TOPICS:
+        raise RelatedError(
+            f"{len(names)} topics have papers, and related papers are computed for at most "
+            f"{MAX_TOPICS}: merge or retire some topics"
+        )
+    return names
 
 
 def _pair_cosines(vectors: sparse.csr_matrix, rows: np.ndarray, columns: np.ndarray):
@@ -242,6 +270,11 @@ class Background:
 
     def score(self, topics: list[set[str]]) -> None:
         """Give each paper's topics (the bonus for shared topics needs them)."""
+        try:
+            topic_names(topics)  # too many is an error here, before the child waits on them
+        except RelatedError:
+            self.cancel()
+            raise
         if self._process is None:
             started = time.perf_counter()
             self._columns = _best_pairs(self.slugs, *_vectors(self._texts), topics)
@@ -258,15 +291,16 @@ class Background:
         if self._process is not None:
             try:
                 status, payload = self._connection.recv()
-            except EOFError:
+            except (EOFError, OSError):  # the child ended: the pipe is closed, or was reset
                 self._process.join()
-                raise RuntimeError(
+                raise RelatedError(
                     f"the related-papers process ended with code {self._process.exitcode}"
+                    " before sending its result"
                 ) from None
             self._process.join()
             self._finish()
             if status == "error":
-                raise RuntimeError(f"computing related papers failed:\n{payload}")
+                raise RelatedError(f"computing related papers failed: {payload}")
             self._columns, self.seconds, self.peak_mb = payload
         return _as_rows(self.slugs, self._columns)
 
@@ -304,7 +338,9 @@ def _child(connection, slugs: list[str], texts: list[str]) -> None:
         connection.send(("ok", (columns, seconds, peak_mb)))
     except EOFError:
         pass  # the parent went away: nothing to send
-    except BaseException:
-        connection.send(("error", traceback.format_exc()))
+    except PapershelfError as error:
+        connection.send(("error", error.format_message()))
+    except BaseException as error:  # a bug: its type and message, without the traceback
+        connection.send(("error", "".join(traceback.format_exception_only(error)).strip()))
     finally:
         connection.close()

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit
 
-from ..errors import InputError
+from ..errors import EnrichError, InputError
 from .formats import SUFFIXES, read_listing
 from .http import DownloadError, Limits, base_url_problem, download
 from .text import clean_text, normalise_title, slugify
@@ -68,10 +68,6 @@ ARXIV_ID = re.compile(r"\d{4}\.\d{4,5}|[a-z][a-z.-]*/\d{7}")
 ATOM = "{http://www.w3.org/2005/Atom}"
 ARXIV = "{http://arxiv.org/schemas/atom}"
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-
-
-class EnrichError(Exception):
-    """Enrichment could not start or could not save (the CLI prints it and exits 1)."""
 
 
 class BadAnswer(Exception):

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
-from ..errors import InputError
+from ..errors import FetchError, InputError
 from .formats import read_listing
 from .http import DownloadError, Limits, base_url_problem, download
 
@@ -35,10 +35,6 @@ DEFAULT_BASE_URL = "https://huggingface.co"
 API_PATH = "/api/daily_papers"
 DEFAULT_DEADLINE = 300.0  # seconds for the whole fetch, retries and waits included
 DEFAULT_MAX_BYTES = 50_000_000  # a month of daily papers is a few MB
-
-
-class FetchError(Exception):
-    """The papers could not be fetched; nothing was written."""
 
 
 @dataclass(frozen=True)

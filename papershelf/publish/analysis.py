@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..collection.curation import labels_path
+from ..errors import NotebookError
 from .notebook import ENVIRONMENT_VARIABLE
 
 EXECUTION_TIMEOUT = 600  # seconds per cell
@@ -30,10 +31,6 @@ SVG = "image/svg+xml"
 # How nbconvert's Markdown template writes a figure: the format where the alt text goes.
 _FIGURE = re.compile(r"!\[(svg|png)\]\(([^)\s]+)\)")
 NO_ALT = "A figure (its notebook cell gives no description)"
-
-
-class NotebookError(Exception):
-    """A notebook failed to run."""
 
 
 @dataclass(frozen=True)

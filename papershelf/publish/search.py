@@ -20,12 +20,9 @@ from contextlib import contextmanager
 from html import escape
 from pathlib import Path
 
+from ..errors import SearchError
 from .sitedata import SiteData
 from .writer import PageWriter
-
-
-class SearchError(Exception):
-    """Pagefind could not index the documents."""
 
 
 def write_search_documents(search_dir: Path, data: SiteData, language: str = "en") -> None:

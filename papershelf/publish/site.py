@@ -11,6 +11,7 @@ from pathlib import Path
 
 from mkdocs.exceptions import MkDocsException
 
+from ..errors import SiteError
 from ..outputs import writing
 from ..timing import Stopwatch
 from .analysis import NotebookError, NotebookPage, notebook_pages
@@ -20,10 +21,6 @@ from .pages import render_analysis, render_site
 from .search import SearchError, pagefind, write_search_documents
 from .sitedata import data_date_epoch, load_site_data
 from .writer import PageWriter
-
-
-class SiteError(Exception):
-    """MkDocs could not build the site (in strict mode, any warning)."""
 
 
 @dataclass

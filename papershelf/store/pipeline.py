@@ -10,13 +10,20 @@ from typing import TypeVar
 
 import sqlite_utils
 
-from ..collection.papers import merge_listings
+from ..collection.papers import Paper, merge_listings
 from ..collection.related import Background
-from ..collection.topics import TopicRules, load_taxonomy
-from ..errors import InputError, display_path
+from ..collection.topics import Taxonomy, TopicRules, load_taxonomy
+from ..errors import DatabaseError, InputError, StrictError, display_path, require_file
 from ..ingest.formats import SUFFIXES as LISTING_SUFFIXES
 from ..ingest.formats import read_listing
-from ..ingest.listing_names import check_dates, filename_of, label, load_listing_names
+from ..ingest.listing_names import (
+    ListingLabel,
+    check_dates,
+    filename_of,
+    label,
+    load_listing_names,
+)
+from ..ingest.parse import Listing
 from ..outputs import temporary_path, writing
 from ..timing import Stopwatch
 from .database import ensure_db_shape, write_collection, write_related, write_site
@@ -45,15 +52,6 @@ class BuildResult:
     related_peak_mb: float = 0.0  # the peak of the process that computed them
 
 
-class StrictError(Exception):
-    """Warnings were found and ``--strict`` turns them into an error."""
-
-    def __init__(self, warnings: list[str]):
-        self.warnings = warnings
-        lines = "\n".join(f"  {warning}" for warning in warnings)
-        super().__init__(f"{len(warnings)} warning(s) and --strict is set:\n{lines}")
-
-
 def find_listings(directory: str | Path) -> list[Path]:
     """The listing files in ``directory``, sorted by name."""
     directory = Path(directory)
@@ -71,6 +69,39 @@ def find_listings(directory: str | Path) -> list[Path]:
 
 def _dated(names: dict, path: Path) -> bool:
     return path.name in names and names[path.name].date is not None
+
+
+@dataclass
+class _Inputs:
+    """Every input parsed: nothing is written before all of it has."""
+
+    listings: list[Listing]
+    labels: dict[str, ListingLabel]
+    taxonomy: Taxonomy
+    warnings: list[str]
+
+
+def _read_inputs(
+    listings_dir: Path, topics_path: Path, listing_names_path: Path | None, year, progress
+) -> _Inputs:
+    files = find_listings(listings_dir)
+    require_file(topics_path)
+    taxonomy = load_taxonomy(topics_path)
+    if listing_names_path is None:
+        listing_names_path = Path(listings_dir).parent / LISTING_NAMES_FILE
+    names = load_listing_names(listing_names_path, [path.name for path in files])
+    # A curated full date gives the year of the dates the listing shows without one.
+    listings = [
+        read_listing(path, year=names[path.name].date.year if _dated(names, path) else year)
+        for path in progress(files, "Parsing listings")
+    ]
+    if names:
+        check_dates(names, listings, display_path(listing_names_path))
+    labels = {listing.name: label(listing, names.get(filename_of(listing))) for listing in listings}
+    warnings = [
+        f"{listing.source}:{w.line}: {w.message}" for listing in listings for w in listing.warnings
+    ]
+    return _Inputs(listings, labels, taxonomy, warnings)
 
 
 def build_database(
@@ -91,28 +122,13 @@ def build_database(
     Nothing is written until every input has parsed: bad input raises
     :class:`InputError` (or :class:`StrictError`) and leaves an existing database as it was.
     """
-    db_path = Path(db_path)
-    result = BuildResult(db_path=db_path)
+    result = BuildResult(db_path=Path(db_path))
     clock = Stopwatch(result.seconds, result.peak_mb)
-    files = find_listings(listings_dir)
-    taxonomy = load_taxonomy(topics_path)
-    topics = taxonomy.topics
-    if listing_names_path is None:
-        listing_names_path = Path(listings_dir).parent / LISTING_NAMES_FILE
-    names = load_listing_names(listing_names_path, [path.name for path in files])
-    # A curated full date gives the year of the dates the listing shows without one.
-    listings = [
-        read_listing(path, year=names[path.name].date.year if _dated(names, path) else year)
-        for path in progress(files, "Parsing listings")
-    ]
-    if names:
-        check_dates(names, listings, display_path(listing_names_path))
-    labels = {listing.name: label(listing, names.get(filename_of(listing))) for listing in listings}
-    for listing in listings:
-        result.warnings.extend(f"{listing.source}:{w.line}: {w.message}" for w in listing.warnings)
+    inputs = _read_inputs(Path(listings_dir), Path(topics_path), listing_names_path, year, progress)
+    result.warnings.extend(inputs.warnings)
     clock.lap("parse")
 
-    papers, merge_warnings = merge_listings(listings)
+    papers, merge_warnings = merge_listings(inputs.listings)
     result.warnings.extend(str(w) for w in merge_warnings)
     if strict and result.warnings:
         raise StrictError(result.warnings)
@@ -123,28 +139,48 @@ def build_database(
     related = Background(
         [p.slug for p in papers], [f"{p.title}. {p.title}. {p.abstract}" for p in papers]
     )
-    temporary = temporary_path(db_path)
     try:
-        rules = TopicRules(topics)
-        matches = {paper.slug: rules.match(paper.title, paper.abstract) for paper in papers}
-        members = [{c.topic for c in matches[p.slug] if c.member} for p in papers]
-        related.score(members)
-        result.uncategorised = [
-            (p.slug, p.title) for p, topics_of in zip(papers, members, strict=True) if not topics_of
-        ]
-        clock.lap("topics")
-        # A full or read-only disk is an OutputError naming the database, not a traceback.
-        with writing(db_path):
+        _write_database(result, clock, inputs, papers, related, site_url)
+    finally:
+        related.cancel()  # if anything failed before its result was taken
+    clock.lap("database")
+
+    result.listings = len(inputs.listings)
+    result.entries = sum(len(listing.entries) for listing in inputs.listings)
+    result.papers = len(papers)
+    result.topics = len(inputs.taxonomy.topics)
+    return result
+
+
+def _write_database(
+    result: BuildResult,
+    clock: Stopwatch,
+    inputs: _Inputs,
+    papers: list[Paper],
+    related: Background,
+    site_url: str,
+) -> None:
+    """Match topics, then write the database aside and put it in place of ``db_path``."""
+    topics = inputs.taxonomy.topics
+    rules = TopicRules(topics)
+    matches = {paper.slug: rules.match(paper.title, paper.abstract) for paper in papers}
+    members = [{c.topic for c in matches[p.slug] if c.member} for p in papers]
+    related.score(members)
+    result.uncategorised = [
+        (p.slug, p.title) for p, topics_of in zip(papers, members, strict=True) if not topics_of
+    ]
+    clock.lap("topics")
+    db_path = result.db_path
+    temporary = temporary_path(db_path)
+    # A full or read-only disk is an OutputError naming the database, not a traceback.
+    with writing(db_path):
+        try:
             db_path.parent.mkdir(parents=True, exist_ok=True)
             temporary.unlink(missing_ok=True)
-            db = sqlite_utils.Database(temporary)
-            # A file built aside needs no journal: if anything fails it is thrown away.
-            db.execute("pragma journal_mode = off")
-            db.execute("pragma synchronous = off")
-            ensure_db_shape(db, indexes=False)
-            # Every key is checked once at the end (foreign_key_check), not per row.
-            db.execute("pragma foreign_keys = off")
-            write_collection(db, listings, papers, topics, matches, taxonomy.retired, labels)
+            db = _bulk_loading(temporary)
+            write_collection(
+                db, inputs.listings, papers, topics, matches, inputs.taxonomy.retired, inputs.labels
+            )
             write_site(db, site_url)
             clock.lap("database")
             related_rows = related.result()
@@ -152,25 +188,46 @@ def build_database(
             clock.lap("related")  # only the wait: the rest ran beside the writes
             write_related(db, related_rows)
             del related_rows
-            ensure_db_shape(db)  # indexes after the bulk load: faster than during it
-            # Statistics for the query planner (sqlite_stat1): without them it can pick an
-            # index that makes a join scan a whole table for every row. A sample of each
-            # index is enough, and deterministic.
-            db.execute("pragma analysis_limit = 1000")
-            db.execute("analyze")
-            problems = list(db.execute("pragma foreign_key_check").fetchall())
-            if problems:
-                raise RuntimeError(f"foreign key check failed: {problems[:5]}")
-            db.close()
+            _finish(db, db_path)
             os.replace(temporary, db_path)
-    finally:
-        related.cancel()  # if anything failed before its result was taken
-        with writing(db_path):
+        finally:
             temporary.unlink(missing_ok=True)
-    clock.lap("database")
 
-    result.listings = len(listings)
-    result.entries = sum(len(listing.entries) for listing in listings)
-    result.papers = len(papers)
-    result.topics = len(topics)
-    return result
+
+def _bulk_loading(path: Path) -> sqlite_utils.Database:
+    """A new database at ``path`` shaped for a bulk load: tables without indexes, no journal."""
+    db = sqlite_utils.Database(path)
+    # A file built aside needs no journal: if anything fails it is thrown away.
+    db.execute("pragma journal_mode = off")
+    db.execute("pragma synchronous = off")
+    ensure_db_shape(db, indexes=False)
+    # Every key is checked once at the end (foreign_key_check), not per row.
+    db.execute("pragma foreign_keys = off")
+    return db
+
+
+def _finish(db: sqlite_utils.Database, db_path: Path) -> None:
+    """Indexes, statistics and the foreign-key check after the bulk load, then close."""
+    ensure_db_shape(db)  # indexes after the bulk load: faster than during it
+    # Statistics for the query planner (sqlite_stat1): without them it can pick an
+    # index that makes a join scan a whole table for every row. A sample of each
+    # index is enough, and deterministic.
+    db.execute("pragma analysis_limit = 1000")
+    db.execute("analyze")
+    check_foreign_keys(db, display_path(db_path))
+    db.close()
+
+
+def check_foreign_keys(db: sqlite_utils.Database, name: str) -> None:
+    """Every reference of every row names a row that exists, or a :class:`DatabaseError`
+    (the rows are made from checked input, so a broken one is a bug in papershelf)."""
+    problems = db.execute("pragma foreign_key_check").fetchall()
+    if problems:
+        examples = "; ".join(
+            f"{table} row {rowid} refers to a missing row of {parent}"
+            for table, rowid, parent, _ in problems[:3]
+        )
+        raise DatabaseError(
+            f"{name}: {len(problems)} broken reference(s), e.g. {examples}; "
+            "this is a bug in papershelf, please report it"
+        )
