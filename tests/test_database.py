@@ -6,8 +6,8 @@ import pytest
 import sqlite_utils
 import yaml
 
-from papershelf.store.database import data_tables
 from papershelf.store.pipeline import build_database
+from papershelf.store.schema import data_tables
 
 from .conftest import CONFIG, LISTINGS, METADATA, TOPICS
 
