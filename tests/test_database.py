@@ -1,3 +1,4 @@
+import datetime as dt
 import json
 import re
 import sqlite3
@@ -207,3 +208,85 @@ def test_query_planner_has_statistics_and_topic_summary_runs_its_subquery_once(r
         " where paper_topics.topic = 'parameter-efficient-fine-tuning'"
     ).fetchone()[0]
     assert summary["parameter-efficient-fine-tuning"]["papers_with_code"] == with_code > 0
+
+
+# --- Rows in one place: a papers column is a Paper field, a schema line, a description ---
+
+
+def _real_papers():
+    from papershelf.collection.papers import merge_listings
+    from papershelf.ingest.formats import read_listing
+    from papershelf.store.pipeline import find_listings
+
+    papers, _ = merge_listings([read_listing(path) for path in find_listings(LISTINGS)])
+    return papers
+
+
+def test_papers_rows_have_exactly_the_schema_columns_read_from_the_paper_fields(real_db):
+    import dataclasses
+
+    from papershelf.collection.papers import Paper
+    from papershelf.store.rows import PAPER_DERIVED, paper_rows
+    from papershelf.store.schema import SCHEMA
+
+    columns = list(SCHEMA["papers"]["columns"])
+    fields = {field.name for field in dataclasses.fields(Paper)}
+    # Every column is a field of its name or derived; every field is a column, derived
+    # into one (key: title_key), or the rows of a table of its own.
+    assert set(columns) <= fields | set(PAPER_DERIVED)
+    assert fields - set(columns) == {"key", "appearances", "links", "authors"}
+    papers = _real_papers()
+    rows = list(paper_rows(papers))
+    assert all(list(row) == columns for row in rows)
+    stored = {row["slug"]: row for row in sqlite_utils.Database(real_db)["papers"].rows}
+    assert rows == [stored[paper.slug] for paper in papers]
+    # As SQLite stores them: a tuple as JSON (none when empty), a flag as 0/1, a date as text.
+    paper = dataclasses.replace(
+        papers[0], ai_keywords=("LoRA", "réseau"), year_inferred=True, published=dt.date(2024, 3, 1)
+    )
+    [row] = paper_rows([paper])
+    assert (row["ai_keywords"], row["year_inferred"]) == ('["LoRA", "réseau"]', 1)
+    assert (row["published"], row["published_year"]) == ("2024-03-01", 2024)
+    assert next(paper_rows([dataclasses.replace(paper, ai_keywords=())]))["ai_keywords"] is None
+
+
+def test_a_new_papers_column_is_a_field_and_a_schema_line():
+    import dataclasses
+
+    from papershelf.collection.papers import Paper
+    from papershelf.store.rows import paper_rows
+    from papershelf.store.schema import SCHEMA
+
+    @dataclasses.dataclass(frozen=True)
+    class PaperWithDoi(Paper):
+        doi: str | None = None
+
+    paper = _real_papers()[0]
+    with_doi = PaperWithDoi(**dataclasses.asdict(paper) | {"doi": "10.1/x"})
+    columns = [*SCHEMA["papers"]["columns"], "doi"]
+    [row] = paper_rows([with_doi], columns, PaperWithDoi)
+    assert row["doi"] == "10.1/x" and list(row) == columns
+
+
+def test_a_schema_column_with_no_source_fails_before_any_row():
+    from papershelf.errors import DatabaseError
+    from papershelf.store.rows import paper_rows
+    from papershelf.store.schema import SCHEMA
+
+    columns = [*SCHEMA["papers"]["columns"], "doi"]
+    with pytest.raises(DatabaseError, match=r"papers column\(s\) doi have no source"):
+        paper_rows([], columns)
+
+
+def test_a_row_with_other_columns_than_its_table_is_refused():
+    from papershelf.errors import DatabaseError
+    from papershelf.store.database import insert
+    from papershelf.store.schema import ensure_db_shape
+
+    db = sqlite_utils.Database(memory=True)
+    ensure_db_shape(db)
+    with pytest.raises(DatabaseError, match=r"a row of site has the columns \['name'\]"):
+        insert(db, "site", [{"name": "site_url"}])
+    with pytest.raises(DatabaseError, match="a row of site has the columns"):
+        insert(db, "site", [{"name": "site_url", "value": "/", "extra": 1}])
+    assert db["site"].count == 0

@@ -49,12 +49,15 @@ def _json(values: Iterable[str]) -> str:
     return json.dumps(list(values), ensure_ascii=False)
 
 
-def paper_sources(columns: Iterable[str]) -> list[tuple[str, Callable[[Paper], object]]]:
-    """Each column with the function that reads it from a Paper; a column that is neither
+def paper_sources(
+    columns: Iterable[str], paper_type: type = Paper
+) -> list[tuple[str, Callable[[Paper], object]]]:
+    """Each column with the function that reads it from a paper; a column that is neither
     a field nor derived is a :class:`DatabaseError` before any row is written."""
-    fields = {field.name for field in dataclasses.fields(Paper)}
+    fields = {field.name for field in dataclasses.fields(paper_type)}
     sources = [
-        (c, PAPER_DERIVED.get(c) or (attrgetter(c) if c in fields else None)) for c in columns
+        (column, PAPER_DERIVED.get(column) or (attrgetter(column) if column in fields else None))
+        for column in columns
     ]
     missing = [column for column, source in sources if source is None]
     if missing:
@@ -65,11 +68,12 @@ def paper_sources(columns: Iterable[str]) -> list[tuple[str, Callable[[Paper], o
     return sources
 
 
-def paper_rows(papers: Iterable[Paper], columns: Iterable[str] | None = None) -> Iterator[dict]:
+def paper_rows(
+    papers: Iterable[Paper], columns: Iterable[str] | None = None, paper_type: type = Paper
+) -> Iterator[dict]:
     """``papers``: one row a paper, with the columns of the schema (or ``columns``)."""
-    sources = paper_sources(columns or SCHEMA["papers"]["columns"])
-    for paper in papers:
-        yield {column: _stored(source(paper)) for column, source in sources}
+    sources = paper_sources(columns or SCHEMA["papers"]["columns"], paper_type)
+    return ({column: _stored(source(paper)) for column, source in sources} for paper in papers)
 
 
 def listing_rows(
