@@ -141,61 +141,16 @@ def _with_id_in_slug(paper: Paper) -> Paper:
 
 
 def _merge_group(keyed: list[tuple[Listing, Entry, str]]) -> tuple[Paper, list]:
+    """One paper from the entries that are it, and the disagreements between them."""
     group = [(listing, entry) for listing, entry, _ in keyed]
     first, first_key = keyed[0][1], keyed[0][2]
-    warnings: list[MergeWarning] = []
-
-    def pick(field: str, describe=str):
-        having = [
-            (listing, entry) for listing, entry in group if getattr(entry, field) not in (None, ())
-        ]
-        if not having:
-            return None
-        chosen_listing, chosen = having[0]
-        value = getattr(chosen, field)
-        for listing, entry in having[1:]:
-            other = getattr(entry, field)
-            if other != value:
-                warnings.append(
-                    MergeWarning(
-                        listing.source,
-                        entry.line,
-                        f"{field.replace('_', ' ')} {describe(other)} differs from "
-                        f"{describe(value)} at {chosen_listing.source}:{chosen.line} for "
-                        f"{first.title!r}; keeping the latter",
-                    )
-                )
-        return value
-
-    for listing, entry, title_key in keyed:
-        if title_key != first_key:
-            warnings.append(
-                MergeWarning(
-                    listing.source,
-                    entry.line,
-                    f"title {entry.title!r} differs from {first.title!r} for arXiv "
-                    f"{entry.arxiv_id or first.arxiv_id}; keeping the latter",
-                )
-            )
-    abstract = pick("abstract", lambda text: f"({len(text)} characters)")
-    authors_count = pick("authors_count")
-    authors = pick("authors", lambda names: f"({', '.join(names)})") or ()
-    # A date shown with its year beats one whose year was inferred.
-    dated = sorted(
-        ((listing, entry) for listing, entry in group if entry.published is not None),
-        key=lambda pair: pair[1].year_inferred,
-    )
-    published_entry = dated[0][1] if dated else None
-    for listing, entry in dated[1:]:
-        if entry.published != published_entry.published and not entry.year_inferred:
-            warnings.append(
-                MergeWarning(
-                    listing.source,
-                    entry.line,
-                    f"published date {entry.published} differs from {published_entry.published} "
-                    f"for {first.title!r}; keeping the latter",
-                )
-            )
+    warnings = _title_warnings(keyed)
+    field = _FieldPicker(group, first.title, warnings)
+    # In this order, the order of the warnings.
+    abstract = field.pick("abstract", lambda text: f"({len(text)} characters)")
+    authors_count = field.pick("authors_count")
+    authors = field.pick("authors", lambda names: f"({', '.join(names)})") or ()
+    published_entry = _published_entry(group, first.title, warnings)
     upvotes = [entry.upvotes for _, entry in group if entry.upvotes is not None]
     stars = [entry.github_stars for _, entry in group if entry.github_stars is not None]
     texts = [entry.published_text for _, entry in group if entry.published_text]
@@ -215,12 +170,86 @@ def _merge_group(keyed: list[tuple[Listing, Entry, str]]) -> tuple[Paper, list]:
             for listing, entry in group
         ),
         links=extract_links(abstract),
-        arxiv_id=pick("arxiv_id"),
+        arxiv_id=field.pick("arxiv_id"),
         authors=authors,
-        github_repo=pick("github_repo"),
+        github_repo=field.pick("github_repo"),
         github_stars=max(stars) if stars else None,  # counts only grow, like upvotes
-        project_page=pick("project_page"),
-        ai_summary=pick("ai_summary", lambda text: f"({len(text)} characters)"),
-        ai_keywords=pick("ai_keywords", lambda words: f"({', '.join(words)})") or (),
+        project_page=field.pick("project_page"),
+        ai_summary=field.pick("ai_summary", lambda text: f"({len(text)} characters)"),
+        ai_keywords=field.pick("ai_keywords", lambda words: f"({', '.join(words)})") or (),
     )
     return paper, warnings
+
+
+class _FieldPicker:
+    """The value of a field for a paper: the first entry's that has one; another entry
+    with another value is a warning."""
+
+    def __init__(self, group: list[tuple[Listing, Entry]], title: str, warnings: list):
+        self.group = group
+        self.title = title
+        self.warnings = warnings
+
+    def pick(self, field: str, describe=str):
+        having = [
+            (listing, entry)
+            for listing, entry in self.group
+            if getattr(entry, field) not in (None, ())
+        ]
+        if not having:
+            return None
+        chosen_listing, chosen = having[0]
+        value = getattr(chosen, field)
+        for listing, entry in having[1:]:
+            other = getattr(entry, field)
+            if other != value:
+                self.warnings.append(
+                    MergeWarning(
+                        listing.source,
+                        entry.line,
+                        f"{field.replace('_', ' ')} {describe(other)} differs from "
+                        f"{describe(value)} at {chosen_listing.source}:{chosen.line} for "
+                        f"{self.title!r}; keeping the latter",
+                    )
+                )
+        return value
+
+
+def _title_warnings(keyed: list[tuple[Listing, Entry, str]]) -> list[MergeWarning]:
+    """An entry of the paper (by arXiv id) whose title is another one's."""
+    first, first_key = keyed[0][1], keyed[0][2]
+    return [
+        MergeWarning(
+            listing.source,
+            entry.line,
+            f"title {entry.title!r} differs from {first.title!r} for arXiv "
+            f"{entry.arxiv_id or first.arxiv_id}; keeping the latter",
+        )
+        for listing, entry, title_key in keyed
+        if title_key != first_key
+    ]
+
+
+def _published_entry(
+    group: list[tuple[Listing, Entry]], title: str, warnings: list[MergeWarning]
+) -> Entry | None:
+    """The entry whose date the paper takes: a date shown with its year beats one whose
+    year was inferred; another date shown with its year is a warning."""
+    dated = sorted(
+        ((listing, entry) for listing, entry in group if entry.published is not None),
+        key=lambda pair: pair[1].year_inferred,
+    )
+    if not dated:
+        return None
+    published_entry = dated[0][1]
+    for listing, entry in dated[1:]:
+        if entry.published != published_entry.published and not entry.year_inferred:
+            warnings.append(
+                MergeWarning(
+                    listing.source,
+                    entry.line,
+                    f"published date {entry.published} differs from {published_entry.published} "
+                    f"for {title!r}; keeping the latter",
+                )
+            )
+    return published_entry

@@ -154,48 +154,12 @@ def parse_listing(text: str, source: str, year: int | None = None) -> Listing:
         raise InputError(source, date_line, "no entries found after the listing date")
     _check_no_chrome_in_entries(raw_entries, source)
 
-    explicit_years = [d.year for *_, d in raw_entries if d is not None and d.year is not None]
-    if year is not None:
-        listing_year, year_source = year, "option"
-    elif explicit_years:
-        # Hugging Face leaves out the year for dates in the current year, so the
-        # listing is from the year after the latest year it shows.
-        listing_year, year_source = max(explicit_years) + 1, "inferred"
-    else:
-        listing_year, year_source = None, None
-
+    listing_year, year_source = _listing_year(raw_entries, year)
     warnings = [ParseWarning(r.line, r.describe()) for r in removed]
-    entries = []
-    for rank, (title_tok, abstract_tok, authors, date) in enumerate(raw_entries, start=1):
-        published = None
-        inferred = False
-        if date is not None:
-            if date.year is not None:
-                published = _make_date(date.year, date, source, date.value_line)
-            elif listing_year is not None:
-                published = _make_date(listing_year, date, source, date.value_line)
-                inferred = True
-            else:
-                warnings.append(
-                    ParseWarning(
-                        date.value_line,
-                        f"date {date.text!r} has no year and the listing's year is unknown; "
-                        "pass --year to date it",
-                    )
-                )
-        entries.append(
-            Entry(
-                rank=rank,
-                line=title_tok.line,
-                title=title_tok.text,
-                abstract=abstract_tok.text,
-                authors_count=authors,
-                published=published,
-                published_text=date.shown if date else None,
-                year_inferred=inferred,
-                upvotes=(date.upvotes or 0) if date else None,
-            )
-        )
+    entries = [
+        _entry(rank, raw, listing_year, source, warnings)
+        for rank, raw in enumerate(raw_entries, start=1)
+    ]
 
     listing_dt = None
     if listing_year is not None:
@@ -212,6 +176,52 @@ def parse_listing(text: str, source: str, year: int | None = None) -> Listing:
         header=tuple(line for line in lines[:header_end] if line),
         entries=tuple(entries),
         warnings=tuple(warnings),
+    )
+
+
+def _listing_year(raw_entries: list, year: int | None) -> tuple[int | None, str | None]:
+    """The year of the dates shown without one, and where it comes from."""
+    if year is not None:
+        return year, "option"
+    explicit_years = [d.year for *_, d in raw_entries if d is not None and d.year is not None]
+    if explicit_years:
+        # Hugging Face leaves out the year for dates in the current year, so the
+        # listing is from the year after the latest year it shows.
+        return max(explicit_years) + 1, "inferred"
+    return None, None
+
+
+def _entry(
+    rank: int, raw: tuple, listing_year: int | None, source: str, warnings: list[ParseWarning]
+) -> Entry:
+    """One entry from its tokens; a date that cannot be dated adds to ``warnings``."""
+    title_tok, abstract_tok, authors, date = raw
+    published = None
+    inferred = False
+    if date is not None:
+        if date.year is not None:
+            published = _make_date(date.year, date, source, date.value_line)
+        elif listing_year is not None:
+            published = _make_date(listing_year, date, source, date.value_line)
+            inferred = True
+        else:
+            warnings.append(
+                ParseWarning(
+                    date.value_line,
+                    f"date {date.text!r} has no year and the listing's year is unknown; "
+                    "pass --year to date it",
+                )
+            )
+    return Entry(
+        rank=rank,
+        line=title_tok.line,
+        title=title_tok.text,
+        abstract=abstract_tok.text,
+        authors_count=authors,
+        published=published,
+        published_text=date.shown if date else None,
+        year_inferred=inferred,
+        upvotes=(date.upvotes or 0) if date else None,
     )
 
 
