@@ -3,7 +3,9 @@ declared in :mod:`.schema`, with one prepared statement a table."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import itertools
+from collections.abc import Iterable, Iterator
+from operator import itemgetter
 
 import sqlite_utils
 
@@ -31,16 +33,30 @@ def insert(db: sqlite_utils.Database, table: str, table_rows: Iterable[dict | tu
     )
 
 
-def _tuples(table: str, columns: list[str], table_rows: Iterable[dict | tuple]):
+def _tuples(table: str, columns: list[str], table_rows: Iterable[dict | tuple]) -> Iterator:
+    """The rows as tuples; the rows of one table are all dictionaries or all tuples."""
+    table_rows = iter(table_rows)
+    first = next(table_rows, None)
+    if first is None:
+        return iter(())
+    table_rows = itertools.chain([first], table_rows)
+    if not isinstance(first, dict):
+        return table_rows
+    # itemgetter of two or more columns (every table has) gives a tuple.
+    return map(itemgetter(*columns), map(_checker(table, columns), table_rows))
+
+
+def _checker(table: str, columns: list[str]):
     expected = set(columns)
-    for row in table_rows:
-        if isinstance(row, dict):
-            if row.keys() != expected:
-                raise DatabaseError(
-                    f"a row of {table} has the columns {sorted(row)}, not {sorted(expected)}"
-                )
-            row = tuple(row[c] for c in columns)
-        yield row
+
+    def checked(row: dict) -> dict:
+        if row.keys() != expected:
+            raise DatabaseError(
+                f"a row of {table} has the columns {sorted(row)}, not {sorted(expected)}"
+            )
+        return row
+
+    return checked
 
 
 def write_collection(

@@ -34,8 +34,13 @@ PAPER_DERIVED: dict[str, Callable[[Paper], object]] = {
 }
 
 
+_PLAIN = {str, int, float, type(None)}  # stored as they are
+
+
 def _stored(value: object) -> object:
     """A field's value as a column holds it; an empty list is no value."""
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, bool):
