@@ -113,9 +113,14 @@ def heading(page) -> str:
     return page.locator("h1").first.inner_text().removesuffix("¶").strip()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """One headless Chromium for every browser test."""
+    """One headless Chromium per test module.
+
+    Not per session: Playwright's sync API keeps an asyncio event loop running in the main
+    thread while it is open, and the Datasette tests' ``asyncio.run`` then fails with
+    "cannot be called from a running event loop".
+    """
     if not CHROMIUM:
         # CI installs Debian's chromium (.ci/run) and must not skip; a bare machine may.
         if os.environ.get("CI"):
