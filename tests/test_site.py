@@ -344,9 +344,10 @@ HOSTILE_TITLE = (
 
 
 def test_front_matter_of_any_text_is_read_back_by_mkdocs():
+    from markupsafe import escape
     from mkdocs.utils.meta import get_data
 
-    from papershelf.publish.pages import escape, front_matter
+    from papershelf.publish.render import front_matter
 
     markdown, meta = get_data(front_matter(HOSTILE_TITLE, HOSTILE_TITLE) + "# Page\n")
     assert meta == {"title": escape(HOSTILE_TITLE), "description": escape(HOSTILE_TITLE)}

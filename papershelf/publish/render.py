@@ -1,0 +1,447 @@
+"""The site's pages, from the site data: Python picks what each page shows, the templates
+in ``templates/`` draw it (:mod:`papershelf.publish.templating`).
+
+A page's headings stay Markdown, for MkDocs' table of contents; its heavy parts (lists of
+papers, tables, evidence, links) are raw HTML blocks, which Python-Markdown passes through
+without parsing them. MkDocs rewrites ``.md`` links in Markdown but not in raw HTML, so the
+links there are the final URLs, relative to the page, as MkDocs' directory URLs
+(``use_directory_urls``, its default) serve it: ``papers/<slug>.md`` at ``papers/<slug>/``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from typing import TYPE_CHECKING
+from urllib.parse import quote, quote_plus
+
+from markupsafe import Markup
+
+from ..collection.links import KIND_LABELS, KINDS, link_spans
+from .analysis import NotebookPage
+from .charts import bar_chart, hbar_chart
+from .exports import DOWNLOADS
+from .templating import ENVIRONMENT, format_date, render
+
+if TYPE_CHECKING:
+    from .sitedata import SiteData
+
+# The queries of datasets/metadata.yml the Data page links to in Datasette Lite.
+CANNED_QUERIES = [
+    "search?q=lora",
+    "papers_in_topic?topic=instruction-tuning",
+    "topic_list",
+    "most_upvoted",
+    "papers_per_month",
+]
+
+
+def page_url(path: str) -> str:
+    """The URL MkDocs serves the page ``path`` at: ``papers/x.md`` at ``papers/x/``."""
+    stem = path.removesuffix(".md")
+    if stem == "index":
+        return ""
+    return stem.removesuffix("/index") + "/"
+
+
+def relative_url(target: str, page: str) -> str:
+    """``target`` (a page's URL or a file's path in the site) as a link from the page at
+    URL ``page``, written as MkDocs writes the links it rewrites."""
+    here = page.split("/")[:-1]
+    *there, leaf = target.split("/")
+    common = 0
+    while common < min(len(here), len(there)) and here[common] == there[common]:
+        common += 1
+    return "/".join([".."] * (len(here) - common) + there[common:] + [leaf]) or "./"
+
+
+def linked_pieces(value: str) -> list[tuple[str, bool]]:
+    """``value`` in pieces of ``(text, is_link)``: its http(s) links, to be made clickable."""
+    pieces, last = [], 0
+    for start, end, url in link_spans(value):
+        pieces += [(value[last:start], False), (url, True)]
+        last = end
+    return [*pieces, (value[last:], False)]
+
+
+def front_matter(title: str, description: str = "") -> str:
+    """The front matter every page template starts with (its ``front_matter`` macro)."""
+    page_macros = ENVIRONMENT.get_template("_page.md.j2").module
+    return str(page_macros.front_matter(title, description)) + "\n"
+
+
+def analysis_page(page: NotebookPage) -> str:
+    # The notebook's Markdown is ours (nbconvert's output of notebooks/), not a listing's.
+    return render("analysis.md.j2", page=page, markdown=Markup(page.markdown.strip()))
+
+
+def analysis_index(pages: list[NotebookPage]) -> str:
+    return render("analysis_index.md.j2", pages=pages)
+
+
+class _Renderer:
+    """Every page of the site, as ``(relative path, content)``."""
+
+    def __init__(self, data: SiteData, site_url: str, metadata_published: bool = False):
+        self.data = data
+        # Counted once: a label is asked for every appearance on every paper page.
+        self.title_counts = Counter(listing["title"] for listing in data.listings.values())
+        self.site_url = site_url.rstrip("/") + "/" if site_url else ""
+        self.db_url = f"{self.site_url}{DOWNLOADS}/papers.db" if self.site_url else ""
+        published = bool(self.site_url) and metadata_published
+        self.metadata_url = f"{self.site_url}{DOWNLOADS}/metadata.json" if published else ""
+
+    # ---- what pages link to ----------------------------------------------------------------
+
+    def lite(self, fragment: str = "") -> str:
+        """A Datasette Lite URL that opens the published database (empty without site_url).
+
+        It carries the published metadata too: without it Lite knows no canned query,
+        description or facet.
+        """
+        if not self.db_url:
+            return ""
+        url = f"https://lite.datasette.io/?url={quote(self.db_url, safe=':/')}"
+        if self.metadata_url:
+            url += f"&metadata={quote(self.metadata_url, safe=':/')}"
+        return f"{url}#{fragment}"
+
+    def paper_ref(self, slug: str, page: str) -> dict:
+        return {
+            "title": self.data.papers[slug]["title"],
+            "href": relative_url(f"papers/{slug}/", page),
+        }
+
+    def topic_ref(self, slug: str, page: str) -> dict:
+        return {
+            "name": self.data.topics[slug]["name"],
+            "href": relative_url(f"topics/{slug}/", page),
+        }
+
+    def listing_label(self, name: str) -> str:
+        """The listing's title (untrusted), with its id when another listing has the same."""
+        title = self.data.listings[name]["title"]
+        return f"{title} ({name})" if self.title_counts[title] > 1 else title
+
+    def downloads(self, page: str) -> dict:
+        """What the Download and query list links to, from ``page``."""
+        files = {
+            name: relative_url(f"{DOWNLOADS}/papers.{name}", page) for name in ("db", "csv", "json")
+        }
+        return {**files, "lite": self.lite("/papers"), "data": relative_url("data/", page)}
+
+    def chart(self, base: str, page: str, alt: str, make) -> tuple[list, dict]:
+        """Light and dark SVG files, and what the page needs to show the right one."""
+        files = [(f"charts/{base}-{p}.svg", make(p)) for p in ("light", "dark")]
+        prefix = relative_url(f"charts/{base}", page)
+        return files, {"alt": alt, "light": f"{prefix}-light.svg", "dark": f"{prefix}-dark.svg"}
+
+    def paper_rows(self, slugs: list[str], page: str, with_topics: bool = False) -> list[dict]:
+        """The rows of a table of papers."""
+        rows = []
+        for slug in slugs:
+            paper = self.data.papers[slug]
+            row = {
+                **self.paper_ref(slug, page),
+                "published": format_date(paper["published"], paper["year_inferred"]),
+                "upvotes": "" if paper["upvotes"] is None else paper["upvotes"],
+            }
+            if with_topics:
+                row["topics"] = [
+                    self.data.topics[t["topic"]]["name"]
+                    for t in self.data.paper_topics.get(slug, [])
+                ]
+            rows.append(row)
+        return rows
+
+    def newest_first(self, slugs) -> list[str]:
+        papers = self.data.papers
+        return sorted(slugs, key=lambda s: (papers[s]["published"] or "", s), reverse=True)
+
+    # ---- pages -----------------------------------------------------------------------------
+
+    def pages(self):
+        yield "find.md", render("find.md.j2")
+        yield from self.home()
+        yield "data.md", self.data_page()
+        yield "papers/index.md", self.papers_index()
+        yield "topics/index.md", self.topics_index()
+        yield "listings/index.md", self.listings_index()
+        for slug in self.data.papers:
+            yield f"papers/{slug}.md", self.paper_page(slug)
+        for slug in self.data.topics:
+            yield from self.topic_page(slug)
+        for old, kept in self.data.retired_topics.items():
+            yield f"topics/{old}.md", self.retired_topic_page(old, kept)
+        for name in self.data.listings:
+            yield f"listings/{name}.md", self.listing_page(name)
+
+    def home(self):
+        papers = self.data.papers
+        dated = sorted(p["published"] for p in papers.values() if p["published"])
+        upvoted = sorted(
+            (s for s in papers if papers[s]["upvotes"]), key=lambda s: (-papers[s]["upvotes"], s)
+        )
+        newest = [s for s in self.newest_first(papers) if papers[s]["published"]][:10]
+        years = Counter(date[:4] for date in dated)
+        files, year_chart = [], None
+        if years:
+            labels = [str(y) for y in range(int(min(years)), int(max(years)) + 1)]
+            title = "Papers per year of publication"
+            files, year_chart = self.chart(
+                "papers-per-year",
+                "",
+                title,
+                lambda p: bar_chart(labels, [years.get(y, 0) for y in labels], title, p),
+            )
+        topic_files, top_topics = self.top_topics()
+        yield (
+            "index.md",
+            render(
+                "home.md.j2",
+                counts={
+                    "papers": len(papers),
+                    "topics": len(self.data.topics),
+                    "listings": len(self.data.listings),
+                    "appearances": sum(len(a) for a in self.data.appearances.values()),
+                },
+                dated=dated,
+                year_chart=year_chart,
+                top_topics=top_topics,
+                upvoted=self.paper_rows(upvoted[:10], ""),
+                newest=self.paper_rows(newest, ""),
+                downloads=self.downloads(""),
+            ),
+        )
+        yield from files + topic_files
+
+    def top_topics(self) -> tuple[list, dict]:
+        """The home page's largest topics: a chart and a list (none when every topic is
+        empty: a chart of zero-length bars would say nothing)."""
+        sizes = {t: len(self.data.topic_papers.get(t, [])) for t in self.data.topics}
+        top = sorted((t for t in sizes if sizes[t]), key=lambda t: (-sizes[t], t))[:12]
+        if not top:
+            return [], {"chart": None, "topics": []}
+        files, chart = self.chart(
+            "topics",
+            "",
+            "Papers per topic",
+            lambda p: hbar_chart(
+                [self.data.topics[t]["name"] for t in top],
+                [sizes[t] for t in top],
+                "Largest topics",
+                p,
+            ),
+        )
+        topics = [{**self.topic_ref(t, ""), "count": sizes[t]} for t in top]
+        return files, {"chart": chart, "topics": topics}
+
+    def data_page(self) -> str:
+        lite = self.lite()
+        data = self.data
+        tables = [
+            {
+                "name": table,
+                "kind": kind,
+                "description": data.table_descriptions.get(table, ""),
+                "columns": [
+                    (name, type_ or "", data.column_descriptions.get(table, {}).get(name, ""))
+                    for name, type_ in columns
+                ],
+            }
+            for table, kind, columns in data.schema
+        ]
+        canned = [(q.split("?")[0], self.lite("/papers/" + q)) for q in CANNED_QUERIES]
+        return render(
+            "data.md.j2",
+            downloads=self.downloads("data/"),
+            canned=canned if lite else [],
+            tables=tables,
+        )
+
+    def papers_index(self) -> str:
+        by_year = defaultdict(list)
+        for slug, paper in self.data.papers.items():
+            by_year[paper["published"][:4] if paper["published"] else "Undated"].append(slug)
+        years = sorted((y for y in by_year if y != "Undated"), reverse=True)
+        sections = [
+            {"year": y, "rows": self.paper_rows(self.newest_first(by_year[y]), "papers/", True)}
+            for y in years
+        ]
+        if "Undated" in by_year:
+            undated = sorted(
+                by_year["Undated"], key=lambda s: (self.data.papers[s]["title"].casefold(), s)
+            )
+            sections.append({"year": "Undated", "rows": self.paper_rows(undated, "papers/", True)})
+        return render("papers_index.md.j2", total=len(self.data.papers), sections=sections)
+
+    def topics_index(self) -> str:
+        topics = [
+            {
+                **self.topic_ref(slug, "topics/"),
+                "count": len(self.data.topic_papers.get(slug, [])),
+                "description": topic["description"],
+            }
+            for slug, topic in self.data.topics.items()
+        ]
+        return render("topics_index.md.j2", topics=topics)
+
+    def listings_index(self) -> str:
+        listings = [
+            {
+                **listing,
+                "label": self.listing_label(name),
+                "href": relative_url(f"listings/{name}/", "listings/"),
+                "when": format_date(listing["date"]) if listing["date"] else listing["date_text"],
+            }
+            for name, listing in self.data.listings.items()
+        ]
+        return render("listings_index.md.j2", listings=listings)
+
+    def paper_page(self, slug: str) -> str:
+        data, page = self.data, f"papers/{slug}/"
+        paper = data.papers[slug]
+        topics = [
+            {**self.topic_ref(t["topic"], page), **t}
+            for t in data.paper_topics.get(slug, [])  # by rank: the primary topic first
+        ]
+        listed_in = [
+            {
+                "label": self.listing_label(a["listing"]),
+                "href": relative_url(f"listings/{a['listing']}/", page),
+                "rank": a["rank"],
+            }
+            for a in data.appearances.get(slug, [])
+        ]
+        # Scores stay in the database: printed, every page would change whenever a new
+        # paper shifts the term weights, and rebuilds could not skip it.
+        related = [
+            {**self.paper_ref(r["related_paper"], page), "shared": r["shared_topics"]}
+            for r in data.related.get(slug, [])
+        ]
+        return render(
+            "paper.md.j2",
+            paper=paper,
+            facts=paper_facts(paper),
+            authors=data.authors.get(slug, []),
+            keywords=json.loads(paper["ai_keywords"]) if paper["ai_keywords"] else [],
+            abstract=linked_pieces(paper["abstract"]),
+            topics=topics,
+            listed_in=listed_in,
+            links=self.paper_links(slug, paper),
+            related=related,
+            arxiv=quote(paper["arxiv_id"]) if paper["arxiv_id"] else "",
+            title_query=quote_plus(paper["title"]),
+            lite=self.lite(f"/papers/papers/{quote(slug)}"),
+        )
+
+    def paper_links(self, slug: str, paper: dict) -> dict | None:
+        """The links of the Links section: the richer listings' own (repository, project
+        page), then the abstract's by kind; None when there are none."""
+        links = self.data.links.get(slug, [])
+        own = []
+        if paper["github_repo"]:
+            stars = paper["github_stars"]
+            note = f" ({stars} stars)" if stars is not None else ""
+            own.append(("GitHub repository", paper["github_repo"], note))
+        if paper["project_page"]:
+            own.append(("Project page", paper["project_page"], ""))
+        if not links and not own:
+            return None
+        kinds = [
+            (KIND_LABELS[kind], [link["url"] for link in links if link["kind"] == kind])
+            for kind in KINDS
+        ]
+        return {
+            "own": [o for o in own if o[1].lower().startswith(("https://", "http://"))],
+            "kinds": [(label, urls) for label, urls in kinds if urls],
+        }
+
+    def topic_page(self, slug: str):
+        data, page = self.data, f"topics/{slug}/"
+        topic = data.topics[slug]
+        members = data.topic_papers.get(slug, [])
+        years = Counter(
+            data.papers[s]["published"][:4] for s in members if data.papers[s]["published"]
+        )
+        files, chart = [], None
+        if years:
+            labels = [str(y) for y in range(int(min(years)), int(max(years)) + 1)]
+            files, chart = self.chart(
+                f"topic-{slug}",
+                page,
+                f"{topic['name']}: papers per year",
+                lambda p: bar_chart(
+                    labels, [years.get(y, 0) for y in labels], "Papers per year", p, height=220
+                ),
+            )
+        shared = Counter()
+        member_set = set(members)
+        for other, other_members in data.topic_papers.items():
+            if other != slug:
+                shared[other] = len(member_set.intersection(other_members))
+        related = [(t, n) for t, n in sorted(shared.items(), key=lambda i: (-i[1], i[0])) if n]
+        strong = json.loads(topic["strong"])
+        yield (
+            f"topics/{slug}.md",
+            render(
+                "topic.md.j2",
+                topic=topic,
+                count=len(members),
+                strong=strong,
+                rules=[r for r in json.loads(topic["rules"]) if r not in strong],
+                exclude=json.loads(topic["exclude"]),
+                chart=chart,
+                related=[{**self.topic_ref(t, page), "count": n} for t, n in related[:6]],
+                lite=self.lite(f"/papers/papers_in_topic?topic={slug}"),
+                rows=self.paper_rows(members, page),
+            ),
+        )
+        yield from files
+
+    def retired_topic_page(self, old: str, kept: str) -> str:
+        """A merged topic's old address: a page that sends visitors to the kept topic."""
+        return render("retired_topic.md.j2", old=old, kept=self.topic_ref(kept, f"topics/{old}/"))
+
+    def listing_page(self, name: str) -> str:
+        listing = self.data.listings[name]
+        page = f"listings/{name}/"
+        entries = self.data.listing_entries.get(name, [])
+        rows = self.paper_rows([entry["paper"] for entry in entries], page)
+        for row, entry in zip(rows, entries, strict=True):
+            row["rank"] = entry["rank"]
+        return render(
+            "listing.md.j2",
+            name=name,
+            listing=listing,
+            title=self.listing_label(name),
+            when=format_date(listing["date"]) if listing["date"] else listing["date_text"],
+            year_note=YEAR_NOTES.get(listing["year_source"], " (year unknown)"),
+            rows=rows,
+        )
+
+
+YEAR_NOTES = {
+    "inferred": " (year inferred from the dates it shows)",
+    "option": " (year given with --year)",
+    "listings.yml": " (from content/listings.yml)",
+    "explicit": "",
+}
+
+
+def paper_facts(paper: dict) -> list[str]:
+    """The facts line of a paper page, after its short name."""
+    facts = []
+    if paper["published"]:
+        inferred = " (year inferred)" if paper["year_inferred"] else ""
+        facts.append(f"Published {format_date(paper['published'])}{inferred}")
+    elif paper["published_text"]:
+        facts.append(f"Published {paper['published_text']} (year unknown)")
+    if paper["upvotes"] is not None:
+        facts.append(f"{paper['upvotes']} upvotes")
+    if paper["authors_count"] is not None:
+        n = paper["authors_count"]
+        facts.append(f"{n} author{'s' if n != 1 else ''}")
+    if paper["arxiv_id"]:
+        facts.append(f"arXiv {paper['arxiv_id']}")
+    return facts
