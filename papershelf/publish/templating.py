@@ -43,11 +43,6 @@ def markdown_text(value: object) -> Markup:
     return Markup(str(value).translate(_AS_REFERENCES))
 
 
-def html_text(value: object) -> Markup:
-    """Untrusted text inside a raw HTML block of a Markdown page."""
-    return escape(str(value))
-
-
 def yaml_string(value: str) -> str:
     """A YAML double-quoted scalar that reads back as ``value``, whatever it holds: JSON
     (which YAML reads) with the characters YAML cannot take raw escaped."""
@@ -79,8 +74,8 @@ def noun(number: int, singular: str, plural: str = "") -> str:
 def _finalize(context: Context, value: object) -> object:
     """What ``{{ value }}`` prints: in a Markdown template, text not yet made safe is
     encoded for Markdown; elsewhere autoescaping does the work."""
-    in_markdown = bool(context.name and context.name.endswith(".md.j2"))
-    if in_markdown and isinstance(value, str) and not isinstance(value, Markup):
+    # type(), not isinstance(): Markup is a str, and already safe.
+    if type(value) is str and (context.name or "").endswith(".md.j2"):
         return markdown_text(value)
     return value
 
@@ -98,7 +93,8 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
         auto_reload=False,
     )
-    env.filters.update(md=markdown_text, html=html_text, meta=meta_value, date=format_date)
+    # html: untrusted text inside a raw HTML block of a Markdown page.
+    env.filters.update(md=markdown_text, html=escape, meta=meta_value, date=format_date)
     env.globals.update(noun=noun)
     return env
 
