@@ -7,15 +7,14 @@ from pathlib import Path
 
 import markdown
 import pytest
-import sqlite_utils
 import yaml
 from jinja2 import DictLoader
 from mkdocs.structure.files import File
 from mkdocs.utils import get_relative_url
 
 from papershelf.publish.charts import bar_chart, hbar_chart
-from papershelf.publish.pages import load_site_data
 from papershelf.publish.render import _Renderer, page_url, relative_url
+from papershelf.publish.sitedata import load_site_data
 from papershelf.publish.templating import ENVIRONMENT, TEMPLATES
 from papershelf.store.pipeline import build_database
 
@@ -74,7 +73,7 @@ def hostile_pages(tmp_path_factory) -> dict[str, str]:
     listings.mkdir()
     shutil.copy(FIXTURES / "hostile.txt", listings / "hostile.txt")
     build_database(listings, TOPICS, root / "papers.db")
-    data = load_site_data(sqlite_utils.Database(root / "papers.db"), METADATA)
+    data = load_site_data(root / "papers.db", METADATA)
     renderer = _Renderer(data, "https://example.org/shelf/", metadata_published=True)
     return {path: content for path, content in renderer.pages() if path.endswith(".md")}
 
