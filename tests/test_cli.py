@@ -136,3 +136,33 @@ def test_code_is_ruff_clean():
             [sys.executable, "-m", "ruff", *args], cwd=REPO, capture_output=True, text=True
         )
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_site_builds_from_another_working_directory_with_a_fresh_checkout_config(
+    tmp_path, monkeypatch
+):
+    """``build/docs`` on the command line is relative to the working directory; MkDocs
+    reads a relative ``docs_dir`` against the configuration's folder, where (in a clean
+    checkout) no ``build/docs`` exists. The site build must not confuse the two."""
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    config = checkout / "mkdocs.yml"
+    theme = REPO / "papershelf" / "publish" / "theme"
+    config.write_text(
+        (REPO / "mkdocs.yml")
+        .read_text(encoding="utf-8")
+        .replace("custom_dir: papershelf/publish/theme", f"custom_dir: {theme}"),
+        encoding="utf-8",
+    )
+    work = tmp_path / "work"
+    (work / "listings").mkdir(parents=True)
+    (work / "listings" / "simple.txt").write_text(
+        (REPO / "tests" / "fixtures" / "simple.txt").read_text(encoding="utf-8"), "utf-8"
+    )
+    monkeypatch.chdir(work)
+    built = run(*db_args(work / "listings", work / "papers.db"))
+    assert built.exit_code == 0, built.output
+    result = run("site", "--db", "papers.db", "--config", str(config))
+    assert result.exit_code == 0, result.output
+    assert (work / "site" / "index.html").is_file()
+    assert not (checkout / "build").exists()

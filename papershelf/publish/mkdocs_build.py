@@ -51,6 +51,9 @@ def load_site_config(config_file: Path, docs_dir: Path) -> MkDocsConfig:
     directory (made when missing: MkDocs requires it to exist). Raises MkDocs'
     :class:`~mkdocs.exceptions.Abort` with the reasons when the configuration is invalid."""
     docs_dir.mkdir(parents=True, exist_ok=True)
+    # Absolute: MkDocs reads a relative docs_dir against the configuration file's folder,
+    # while the command line's is relative to the working directory.
+    docs_dir = docs_dir.resolve()
     with _reporting(f"{config_file}: invalid MkDocs configuration"):
         return load_config(config_file=str(config_file), docs_dir=str(docs_dir), strict=True)
 
