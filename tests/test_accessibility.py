@@ -28,15 +28,10 @@ SCHEMES = {"light": "default", "dark": "slate"}  # what the browser prefers: Mat
 FAILING_IMPACTS = {"serious", "critical"}
 FAILING_RULES = {"heading-order"}  # moderate for axe; issue 16 asks for it
 
-# Violations caused by the pages' content (papershelf/publish/pages.py), not by the theme:
-# each is to be fixed there once the pages are drawn by templates. Remove an entry with its
-# fix: the test fails while an entry allows a violation that no longer occurs.
-PENDING_CONTENT_FIXES = {
-    ("find", "label-title-only"): "find page: give Pagefind's search input an accessible name "
-    "(aria-label, e.g. set after PagefindUI starts); it has only a title",
-    ("data", "heading-order"): "data page: '### Canned queries in Datasette Lite' follows "
-    "the h1 (query_help's h2 is cut out): make it an h2",
-}
+# Violations known to come from the pages' content (papershelf/publish/templates) and
+# waiting for a fix: (page type, rule) -> what to do. Empty now; the test fails while an
+# entry allows a violation that no longer occurs, so an entry goes with its fix.
+PENDING_CONTENT_FIXES: dict[tuple[str, str], str] = {}
 
 
 @pytest.fixture(scope="module")
