@@ -17,11 +17,11 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from html import escape
 from pathlib import Path
 
 from ..errors import SearchError
 from .sitedata import SiteData
+from .templating import render
 from .writer import PageWriter
 
 
@@ -64,12 +64,7 @@ def search_documents(data: SiteData, language: str = "en") -> Iterator[tuple[str
 
 
 def _document(title: str, parts: list[str], language: str) -> str:
-    paragraphs = "".join(f"<p>{escape(part)}</p>" for part in parts)
-    return (
-        f'<!doctype html><html lang="{escape(language)}"><head><meta charset="utf-8">'
-        f"<title>{escape(title)}</title></head><body><main data-pagefind-body>"
-        f"<h1>{escape(title)}</h1>{paragraphs}</main></body></html>\n"
-    )
+    return render("search_document.html.j2", title=title, parts=parts, language=language)
 
 
 @contextmanager
