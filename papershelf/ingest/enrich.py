@@ -168,13 +168,18 @@ def select(papers: list[Paper], only: Iterable[str] = ()) -> list[Paper]:
 
 def read_cache(path: Path) -> dict[str, dict]:
     """The records of one cache file by key; none when the file is absent."""
+    return {record["key"]: record for _, record in cache_records(path)}
+
+
+def cache_records(path: Path) -> Iterator[tuple[int, dict]]:
+    """Each record of one cache file with its line number (for messages that name the
+    line); nothing when the file is absent. A line that is not a record is an error."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        return {}
+        return
     except (OSError, UnicodeDecodeError) as error:
         raise EnrichError(f"{path}: cannot read the cache: {error}") from None
-    records = {}
     # Split on newlines only: str.splitlines would also split on U+2028 inside a value.
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
@@ -186,8 +191,7 @@ def read_cache(path: Path) -> dict[str, dict]:
         problem = _record_problem(record)
         if problem:
             raise EnrichError(f"{path}:{number}: {problem}")
-        records[record["key"]] = record
-    return records
+        yield number, record
 
 
 def _record_problem(record: object) -> str | None:
