@@ -39,6 +39,7 @@ DEFAULT_SITE = "site"
 DEFAULT_DOCS = "build/docs"
 DEFAULT_CONFIG = "mkdocs.yml"
 DEFAULT_NOTEBOOKS = "notebooks"
+DEFAULT_ENRICHMENT = enrichment.DEFAULT_CACHE_DIR
 
 
 def _progress(items: Iterable, label: str) -> Iterator:
@@ -90,6 +91,15 @@ def db_options(command):
                 help="Titles, sources and dates of the listings (YAML; optional file). "
                 "[default: listings.yml beside the listings directory: content/listings.yml]",
             ),
+            click.option(
+                "--enrichment",
+                "enrichment_dir",
+                default=DEFAULT_ENRICHMENT,
+                show_default=True,
+                type=click.Path(file_okay=False, path_type=Path),
+                help="The cache 'enrich' keeps, read offline (the default may be absent; "
+                "a named directory must exist).",
+            ),
             db_option,
             click.option(
                 "--year", type=int, help="Year of dates that show none (default: inferred)."
@@ -139,13 +149,17 @@ def db(
     listings_dir: Path,
     topics_path: Path,
     listing_names_path: Path,
+    enrichment_dir: Path,
     db_path: Path,
     year: int | None,
     strict: bool,
 ):
-    """Parse the listings into the SQLite database (written atomically)."""
+    """Parse the listings (and the enrichment cache) into the SQLite database (written
+    atomically)."""
     with exclusive_build([db_path]):
-        result = run_db(listings_dir, topics_path, db_path, year, strict, listing_names_path)
+        result = run_db(
+            listings_dir, topics_path, db_path, year, strict, listing_names_path, enrichment_dir
+        )
     _summarise(result)
 
 
@@ -156,6 +170,7 @@ def run_db(
     year,
     strict,
     listing_names_path=None,
+    enrichment_dir: Path | None = None,
     config_file: Path = Path(DEFAULT_CONFIG),
 ) -> BuildResult:
     # The database records where the site is published (page_url), from the same
@@ -170,7 +185,18 @@ def run_db(
         progress=_progress,
         listing_names_path=listing_names_path,
         site_url=site_url,
+        enrichment_dir=_enrichment_dir(enrichment_dir),
     )
+
+
+def _enrichment_dir(directory: Path | None) -> Path | None:
+    """The enrichment directory: the default may be absent, a named one must exist."""
+    context = click.get_current_context(silent=True)
+    source = context.get_parameter_source("enrichment_dir") if context else None
+    named = source not in (None, click.core.ParameterSource.DEFAULT)
+    if named and directory is not None and not directory.is_dir():
+        raise click.ClickException(f"{directory}: no such enrichment directory")
+    return directory
 
 
 @cli.command()
@@ -189,6 +215,7 @@ def all_(
     listings_dir: Path,
     topics_path: Path,
     listing_names_path: Path,
+    enrichment_dir: Path,
     db_path: Path,
     year: int | None,
     strict: bool,
@@ -199,7 +226,14 @@ def all_(
     """Build everything: the database, then the site."""
     with exclusive_build([db_path, site_dir, docs_dir], site_work_dirs(docs_dir)):
         result = run_db(
-            listings_dir, topics_path, db_path, year, strict, listing_names_path, config_file
+            listings_dir,
+            topics_path,
+            db_path,
+            year,
+            strict,
+            listing_names_path,
+            enrichment_dir,
+            config_file,
         )
         _summarise(result)
         run_site(db_path, site_dir, docs_dir, config_file)
@@ -415,7 +449,8 @@ def _summarise(result: BuildResult) -> None:
     click.echo(
         f"Wrote {result.db_path}: {result.listings} listings, {result.entries} entries, "
         f"{result.papers} papers, {result.topics} topics, "
-        f"{len(result.uncategorised)} uncategorised, {len(result.warnings)} warnings."
+        f"{len(result.uncategorised)} uncategorised, {len(result.warnings)} warnings"
+        + (f", {result.enriched} enriched." if result.enriched else ".")
     )
 
 

@@ -204,6 +204,7 @@ class _Renderer:
                     "topics": len(self.data.topics),
                     "listings": len(self.data.listings),
                     "appearances": sum(len(a) for a in self.data.appearances.values()),
+                    "enriched": self.data.enriched,  # completed from content/enrichment/
                 },
                 dated=dated,
                 year_chart=year_chart,

@@ -30,6 +30,7 @@ class SiteData:
     links: dict[str, list[dict]] = field(default_factory=dict)
     related: dict[str, list[dict]] = field(default_factory=dict)
     authors: dict[str, list[str]] = field(default_factory=dict)
+    enriched: int = 0  # papers with a value from content/enrichment/ (field_sources)
     schema: list[tuple[str, str, list[tuple[str, str]]]] = field(default_factory=list)
     column_descriptions: dict[str, dict[str, str]] = field(default_factory=dict)
     table_descriptions: dict[str, str] = field(default_factory=dict)
@@ -74,6 +75,10 @@ def _load_rows(db: sqlite_utils.Database) -> SiteData:
         "order by paper, position"
     ):
         data.authors.setdefault(row["paper"], []).append(row["name"])
+    if db["field_sources"].exists():  # only a build with enrichment has it
+        (data.enriched,) = db.execute(
+            "select count(distinct paper) from field_sources where source != 'listing'"
+        ).fetchone()
     for name in data_tables(db):
         data.schema.append((name, "table", [(c.name, c.type) for c in db[name].columns]))
     for name in db.view_names():

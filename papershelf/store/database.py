@@ -9,6 +9,7 @@ from operator import itemgetter
 
 import sqlite_utils
 
+from ..collection.enrichment import Enriched
 from ..collection.papers import Paper
 from ..collection.related import Related
 from ..collection.topics import Candidate, Topic
@@ -67,10 +68,13 @@ def write_collection(
     matches: dict[str, list[Candidate]],
     retired: dict[str, str] | None = None,
     labels: dict[str, ListingLabel] | None = None,
+    enriched: Enriched | None = None,
 ) -> None:
     """Fill an empty database shaped by :func:`ensure_db_shape`, all but the related
     papers (:func:`write_related`), and index its text for full-text search.
-    ``labels``: each listing's title, source and date (by default from the listing)."""
+    ``labels``: each listing's title, source and date (by default from the listing);
+    ``enriched``: the lookups and provenance of enrichment, when the cache had records
+    (the database is shaped with ``enrichment=True``)."""
     listings = list(listings)
     labels = labels or {}
     labels = {item.name: labels.get(item.name) or label(item, None) for item in listings}
@@ -86,6 +90,9 @@ def write_collection(
         insert(db, "topic_scores", rows.topic_score_rows(matches))
         insert(db, "topic_evidence", rows.topic_evidence_rows(matches))
         insert(db, "links", rows.link_rows(papers))
+        if enriched is not None and enriched.present:
+            insert(db, "enrichment", rows.enrichment_rows(enriched.lookups))
+            insert(db, "field_sources", rows.field_source_rows(enriched.field_sources))
     enable_fts(db)
 
 

@@ -10,7 +10,8 @@ from typing import TypeVar
 
 import sqlite_utils
 
-from ..collection.papers import Paper, merge_listings
+from ..collection.enrichment import Enriched, Record, enrich_papers, read_enrichment
+from ..collection.papers import merge_listings
 from ..collection.related import Background
 from ..collection.topics import Taxonomy, TopicRules, load_taxonomy
 from ..errors import DatabaseError, InputError, StrictError, display_path, require_file
@@ -44,6 +45,7 @@ class BuildResult:
     entries: int = 0
     papers: int = 0
     topics: int = 0
+    enriched: int = 0  # papers with a value from content/enrichment/
     uncategorised: list[tuple[str, str]] = field(default_factory=list)  # (slug, title)
     warnings: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)  # per stage, for benchmarks
@@ -79,6 +81,7 @@ class _Inputs:
     labels: dict[str, ListingLabel]
     taxonomy: Taxonomy
     warnings: list[str]
+    enrichment: list[Record] = field(default_factory=list)
 
 
 def _read_inputs(
@@ -114,10 +117,13 @@ def build_database(
     progress: Progress = _no_progress,
     site_url: str = "",
     listing_names_path: str | Path | None = None,
+    enrichment_dir: str | Path | None = None,
 ) -> BuildResult:
     """Parse, merge, classify and relate, then write ``db_path`` atomically.
     ``listing_names_path``: the optional file that names the listings; by default
     ``listings.yml`` beside the listings directory (``content/listings.yml``).
+    ``enrichment_dir``: the cache of ``build.py enrich`` (``content/enrichment``), read
+    offline; None or a directory that is not there adds nothing.
 
     Nothing is written until every input has parsed: bad input raises
     :class:`InputError` (or :class:`StrictError`) and leaves an existing database as it was.
@@ -125,11 +131,16 @@ def build_database(
     result = BuildResult(db_path=Path(db_path))
     clock = Stopwatch(result.seconds, result.peak_mb)
     inputs = _read_inputs(Path(listings_dir), Path(topics_path), listing_names_path, year, progress)
+    inputs.enrichment = read_enrichment(enrichment_dir)
     result.warnings.extend(inputs.warnings)
     clock.lap("parse")
 
     papers, merge_warnings = merge_listings(inputs.listings)
     result.warnings.extend(str(w) for w in merge_warnings)
+    enriched = enrich_papers(papers, inputs.enrichment)
+    papers = enriched.papers
+    result.warnings.extend(str(w) for w in enriched.warnings)
+    result.enriched = len({s.paper for s in enriched.field_sources if s.source != "listing"})
     if strict and result.warnings:
         raise StrictError(result.warnings)
     clock.lap("merge")
@@ -140,7 +151,7 @@ def build_database(
         [p.slug for p in papers], [f"{p.title}. {p.title}. {p.abstract}" for p in papers]
     )
     try:
-        _write_database(result, clock, inputs, papers, related, site_url)
+        _write_database(result, clock, inputs, enriched, related, site_url)
     finally:
         related.cancel()  # if anything failed before its result was taken
     clock.lap("database")
@@ -156,11 +167,12 @@ def _write_database(
     result: BuildResult,
     clock: Stopwatch,
     inputs: _Inputs,
-    papers: list[Paper],
+    enriched: Enriched,
     related: Background,
     site_url: str,
 ) -> None:
     """Match topics, then write the database aside and put it in place of ``db_path``."""
+    papers = enriched.papers
     topics = inputs.taxonomy.topics
     rules = TopicRules(topics)
     matches = {paper.slug: rules.match(paper.title, paper.abstract) for paper in papers}
@@ -177,9 +189,16 @@ def _write_database(
         try:
             db_path.parent.mkdir(parents=True, exist_ok=True)
             temporary.unlink(missing_ok=True)
-            db = _bulk_loading(temporary)
+            db = _bulk_loading(temporary, enrichment=enriched.present)
             write_collection(
-                db, inputs.listings, papers, topics, matches, inputs.taxonomy.retired, inputs.labels
+                db,
+                inputs.listings,
+                papers,
+                topics,
+                matches,
+                inputs.taxonomy.retired,
+                inputs.labels,
+                enriched,
             )
             write_site(db, site_url)
             clock.lap("database")
@@ -194,13 +213,14 @@ def _write_database(
             temporary.unlink(missing_ok=True)
 
 
-def _bulk_loading(path: Path) -> sqlite_utils.Database:
-    """A new database at ``path`` shaped for a bulk load: tables without indexes, no journal."""
+def _bulk_loading(path: Path, enrichment: bool) -> sqlite_utils.Database:
+    """A new database at ``path`` shaped for a bulk load: tables without indexes, no journal
+    (with the tables of enrichment when there is some)."""
     db = sqlite_utils.Database(path)
     # A file built aside needs no journal: if anything fails it is thrown away.
     db.execute("pragma journal_mode = off")
     db.execute("pragma synchronous = off")
-    ensure_db_shape(db, indexes=False)
+    ensure_db_shape(db, indexes=False, enrichment=enrichment)
     # Every key is checked once at the end (foreign_key_check), not per row.
     db.execute("pragma foreign_keys = off")
     return db

@@ -17,6 +17,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from operator import attrgetter
 
+from ..collection.enrichment import FieldSource, Lookup
 from ..collection.papers import Paper
 from ..collection.related import Related
 from ..collection.topics import Candidate, Topic
@@ -211,3 +212,14 @@ def related_rows(related: Iterable[Related]) -> Iterator[tuple]:
 def site_rows(site_url: str) -> list[dict]:
     """``site``: the site's address, ending in '/'; without one, the views give no page_url."""
     return [{"name": "site_url", "value": site_url.rstrip("/") + "/"}] if site_url else []
+
+
+def enrichment_rows(lookups: Iterable[Lookup]) -> Iterator[tuple]:
+    """``enrichment``: what each source answered about each paper (Lookup's fields are
+    the columns, in order)."""
+    return (dataclasses.astuple(lookup) for lookup in lookups)
+
+
+def field_source_rows(field_sources: Iterable[FieldSource]) -> Iterator[tuple]:
+    """``field_sources``: where each value of each paper came from."""
+    return (dataclasses.astuple(source) for source in field_sources)

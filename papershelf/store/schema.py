@@ -8,7 +8,8 @@ come from :mod:`papershelf.store.rows`)::
             ├─ paper_topics ──── topics ── retired_topics
             ├─ topic_scores, topic_evidence (every candidate topic, and why)
             ├─ links
-            └─ related_papers ── papers
+            ├─ related_papers ── papers
+            └─ enrichment, field_sources (only when content/enrichment/ has records)
 """
 
 from __future__ import annotations
@@ -185,7 +186,35 @@ SCHEMA: dict[str, dict] = {
         "pk": "name",
         "not_null": {"value"},
     },
+    # The tables of ENRICHMENT_TABLES last: a build without enrichment has none of them, and
+    # its database is byte for byte the one built before enrichment existed.
+    #
+    # What each source answered about each paper it was asked about.
+    "enrichment": {
+        "columns": {
+            "paper": str,
+            "source": str,
+            "status": str,
+            "arxiv_id": str,
+            "candidates": str,
+            "error": str,
+            "fetched_at": str,
+            "filled": int,
+            "note": str,
+        },
+        "pk": ("paper", "source"),
+        "not_null": {"status", "fetched_at", "filled"},
+        "foreign_keys": [("paper", "papers", "slug")],
+    },
+    # Where each value of each paper came from: a listing, or a source and when it was asked.
+    "field_sources": {
+        "columns": {"paper": str, "field": str, "source": str, "fetched_at": str},
+        "pk": ("paper", "field"),
+        "not_null": {"source"},
+        "foreign_keys": [("paper", "papers", "slug")],
+    },
 }
+ENRICHMENT_TABLES = ("enrichment", "field_sources")
 
 INDEXES = [
     ("papers", ["published"]),
@@ -200,6 +229,7 @@ INDEXES = [
     ("links", ["kind"]),
     ("links", ["url"]),
     ("related_papers", ["related_paper"]),
+    ("field_sources", ["source"]),
 ]
 
 VIEWS = {
@@ -312,13 +342,19 @@ def data_tables(db: sqlite_utils.Database) -> list[str]:
     return [t for t in db.table_names() if not t.startswith((*FTS_TABLES, "sqlite_"))]
 
 
-def ensure_db_shape(db: sqlite_utils.Database, indexes: bool = True) -> None:
+def ensure_db_shape(
+    db: sqlite_utils.Database, indexes: bool = True, enrichment: bool = False
+) -> None:
     """Create the tables, indexes and views. Safe to run again.
 
-    A bulk load is faster with ``indexes=False`` first and a second call after it.
+    A bulk load is faster with ``indexes=False`` first and a second call after it. The
+    tables of :data:`ENRICHMENT_TABLES` are made with ``enrichment`` (and indexed when
+    they exist).
     """
     db.execute("pragma foreign_keys = on")
     for name, spec in SCHEMA.items():  # in order: a table before those that refer to it
+        if name in ENRICHMENT_TABLES and not enrichment:
+            continue
         db[name].create(
             spec["columns"],
             pk=spec["pk"],
@@ -327,7 +363,8 @@ def ensure_db_shape(db: sqlite_utils.Database, indexes: bool = True) -> None:
             if_not_exists=True,
         )
     for table, columns in INDEXES if indexes else ():
-        db[table].create_index(columns, if_not_exists=True)
+        if table not in ENRICHMENT_TABLES or db[table].exists():
+            db[table].create_index(columns, if_not_exists=True)
     for name, sql in VIEWS.items():
         db.create_view(name, sql.strip(), replace=True)
 
