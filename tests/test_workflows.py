@@ -107,6 +107,7 @@ def test_only_the_deploy_job_may_write_pages_or_mint_id_tokens():
     jobs = load(PUBLISH)["jobs"]
     assert {name: job.get("permissions") for name, job in jobs.items()} == {
         "fetch": {"contents": "write"},  # it pushes the new listing to main
+        "enrich": {"contents": "write"},  # it pushes the enrichment cache to main
         "build": {"contents": "read"},
         "deploy": {"pages": "write", "id-token": "write"},
     }
@@ -120,5 +121,21 @@ def test_every_checkout_leaves_no_token_on_disk():
         for step in steps(load(path))
         if step.get("uses", "").startswith("actions/checkout@")
     ]
-    assert len(checkouts) >= 2, checkouts  # fetch and build check out the repository
+    assert len(checkouts) >= 3, checkouts  # fetch, enrich and build check out the repository
     assert [kept for _, kept in checkouts if kept is not False] == [], checkouts
+
+
+def test_the_enrich_job_is_switched_on_like_the_fetch_and_commits_only_the_cache():
+    jobs = load(PUBLISH)["jobs"]
+    enrich = jobs["enrich"]
+    assert "github.event_name == 'schedule'" in enrich["if"]
+    assert "vars.PAPERSHELF_ENRICH == 'true'" in enrich["if"]
+    assert enrich["needs"] == "fetch" and "enrich" in jobs["build"]["needs"]
+    runs = [step.get("run", "") for step in enrich["steps"]]
+    enrich_step = next(i for i, run in enumerate(runs) if "build.py enrich" in run)
+    commit_step = next(i for i, run in enumerate(runs) if "git commit" in run)
+    assert enrich_step < commit_step
+    assert "git add content/enrichment\n" in runs[commit_step]
+    # Only the push step sees the token.
+    with_token = [step["name"] for step in enrich["steps"] if "secrets." in str(step)]
+    assert with_token == ["Push the cache"]
