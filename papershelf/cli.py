@@ -154,8 +154,9 @@ def db(
     year: int | None,
     strict: bool,
 ):
-    """Parse the listings (and the enrichment cache) into the SQLite database (written
-    atomically)."""
+    """Parse the listings and the enrichment cache into the SQLite database.
+
+    Written atomically; the cache (content/enrichment/, from 'enrich') is read offline."""
     with exclusive_build([db_path]):
         result = run_db(
             listings_dir, topics_path, db_path, year, strict, listing_names_path, enrichment_dir
