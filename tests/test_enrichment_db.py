@@ -424,6 +424,9 @@ def test_the_home_page_counts_the_enriched_papers(enriched_site):
     home = (enriched_site / "index.html").read_text(encoding="utf-8")
     text = re.sub(r"<[^>]+>", "", home)
     assert "4 papers completed from Hugging Face and arXiv" in text
+    assert 'href="data/#field_sources"' in home  # the table that says which, described
+    data = (enriched_site / "data" / "index.html").read_text(encoding="utf-8")
+    assert 'id="field_sources"' in data and 'id="enrichment"' in data
 
 
 def test_the_downloads_carry_the_enriched_ids(enriched_site):
