@@ -272,6 +272,55 @@ def preview(site_dir: Path, port: int):
     sys.exit(subprocess.call(command + ["-d", str(site_dir)]))
 
 
+def network_options(deadline: float, deadline_help: str, max_bytes: int):
+    """The limits of every command that asks a server (fetch, enrich): one client, one
+    set of options."""
+    options = [
+        click.option(
+            "--retries",
+            default=4,
+            show_default=True,
+            type=click.IntRange(min=0),
+            help="Retries of one request on 429, 5xx and network errors.",
+        ),
+        click.option(
+            "--backoff",
+            default=1.0,
+            show_default=True,
+            type=click.FloatRange(min=0),
+            help="First retry delay in seconds; doubles.",
+        ),
+        click.option(
+            "--timeout",
+            default=30.0,
+            show_default=True,
+            type=click.FloatRange(min=0, min_open=True),
+            help="Seconds to wait for each network operation.",
+        ),
+        click.option(
+            "--deadline",
+            default=deadline,
+            show_default=True,
+            type=click.FloatRange(min=0, min_open=True),
+            help=deadline_help,
+        ),
+        click.option(
+            "--max-bytes",
+            default=max_bytes,
+            show_default=True,
+            type=click.IntRange(min=1),
+            help="Largest response accepted, in bytes; reading stops as soon as it is passed.",
+        ),
+    ]
+
+    def decorate(command):
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
 @cli.command()
 @click.option("--date", help="A day, e.g. 2025-08-14.")
 @click.option("--week", help="An ISO week, e.g. 2025-W33.")
@@ -290,40 +339,10 @@ def preview(site_dir: Path, port: int):
     type=click.Path(file_okay=False, path_type=Path),
     help="Where the JSON listing is written.",
 )
-@click.option(
-    "--retries",
-    default=4,
-    show_default=True,
-    type=click.IntRange(min=0),
-    help="Retries on 429, 5xx and network errors.",
-)
-@click.option(
-    "--backoff",
-    default=1.0,
-    show_default=True,
-    type=click.FloatRange(min=0),
-    help="First retry delay in seconds; doubles.",
-)
-@click.option(
-    "--timeout",
-    default=30.0,
-    show_default=True,
-    type=click.FloatRange(min=0, min_open=True),
-    help="Seconds to wait for each network operation.",
-)
-@click.option(
-    "--deadline",
-    default=DEFAULT_DEADLINE,
-    show_default=True,
-    type=click.FloatRange(min=0, min_open=True),
-    help="Seconds for the whole fetch, retries and waits included.",
-)
-@click.option(
-    "--max-bytes",
-    default=DEFAULT_MAX_BYTES,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Largest response accepted, in bytes; reading stops as soon as it is passed.",
+@network_options(
+    deadline=DEFAULT_DEADLINE,
+    deadline_help="Seconds for the whole fetch, retries and waits included.",
+    max_bytes=DEFAULT_MAX_BYTES,
 )
 def fetch(
     date, week, month, base_url, listings_dir, retries, backoff, timeout, deadline, max_bytes
@@ -384,40 +403,10 @@ def fetch(
     type=click.FloatRange(min=0),
     help="Seconds between requests to one server. [default: 1 for Hugging Face, 3 for arXiv]",
 )
-@click.option(
-    "--retries",
-    default=4,
-    show_default=True,
-    type=click.IntRange(min=0),
-    help="Retries of one request on 429, 5xx and network errors.",
-)
-@click.option(
-    "--backoff",
-    default=1.0,
-    show_default=True,
-    type=click.FloatRange(min=0),
-    help="First retry delay in seconds; doubles.",
-)
-@click.option(
-    "--timeout",
-    default=30.0,
-    show_default=True,
-    type=click.FloatRange(min=0, min_open=True),
-    help="Seconds to wait for each network operation.",
-)
-@click.option(
-    "--deadline",
-    default=enrichment.DEFAULT_DEADLINE,
-    show_default=True,
-    type=click.FloatRange(min=0, min_open=True),
-    help="Seconds for the whole run; it stops there and keeps what it found.",
-)
-@click.option(
-    "--max-bytes",
-    default=enrichment.DEFAULT_MAX_BYTES,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Largest response accepted, in bytes.",
+@network_options(
+    deadline=enrichment.DEFAULT_DEADLINE,
+    deadline_help="Seconds for the whole run; it stops there and keeps what it found.",
+    max_bytes=enrichment.DEFAULT_MAX_BYTES,
 )
 @click.option("--hf-url", default=enrichment.DEFAULT_HF_URL, show_default=True)
 @click.option("--arxiv-url", default=enrichment.DEFAULT_ARXIV_URL, show_default=True)
