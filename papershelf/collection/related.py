@@ -85,6 +85,17 @@ def _as_rows(slugs: list[str], columns: tuple[np.ndarray, ...]) -> list[Related]
 def _vectors(texts: list[str], exact_limit: int = EXACT_LIMIT):
     """TF-IDF vectors, and above ``exact_limit`` papers the candidate neighbours of each
     (None: every pair is a candidate). The part that needs no topics."""
+    from threadpoolctl import threadpool_limits
+
+    # One thread for BLAS (the projection) and OpenMP (faiss): the work comes in pieces
+    # too small to share, and this process already runs beside the main one. Threads
+    # there multiplied the projection's CPU time by seven on two cores, and a result
+    # that does not depend on the machine's cores is reproducible anywhere.
+    with threadpool_limits(1):
+        return _tfidf_and_candidates(texts, exact_limit)
+
+
+def _tfidf_and_candidates(texts: list[str], exact_limit: int):
     # Imported here, not at start-up: scikit-learn takes a second to import, and
     # every command (``--help`` included) imports this module.
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -223,6 +234,8 @@ def _approximate_neighbours(vectors: sparse.csr_matrix, count: int) -> np.ndarra
     import faiss
     from sklearn.decomposition import TruncatedSVD
     from sklearn.preprocessing import normalize
+
+    faiss.omp_set_num_threads(1)  # see _vectors
 
     components = min(COMPONENTS, vectors.shape[1] - 1)
     dense = TruncatedSVD(components, algorithm="randomized", n_iter=4, random_state=0)
