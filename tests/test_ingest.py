@@ -68,6 +68,22 @@ def test_lone_surrogates_become_replacement_characters():
     assert cleaned == "a\ufffdb" and removed[0].line == 1
 
 
+@pytest.mark.parametrize(
+    ("text", "cleaned", "line"),
+    [
+        ("emoji \U0001f600\nand \U0001fffe here", "emoji \U0001f600\nand  here", 2),  # beyond
+        ("no \U0010ffff\n", "no \n", 1),  # the last plane's non-character
+        ("\U0001f600 then \x85", "\U0001f600 then  ", 1),  # in the BMP beside an emoji
+        ("\U0001f600 and \U0002fffd only", None, None),  # a character, not a non-character
+    ],
+)
+def test_non_characters_beyond_the_bmp_are_removed(text, cleaned, line):
+    # clean_text asks cheaper questions first: neither may hide one of these.
+    result, removed = clean_text(text)
+    assert result == (text if cleaned is None else cleaned)
+    assert [r.line for r in removed] == ([] if line is None else [line])
+
+
 # ---- The header grammar ----------------------------------------------------------------------
 
 

@@ -92,17 +92,20 @@ def _looks_coined(word: str) -> bool:
 _LINE_LIKE = "\x0b\x0c\x1c\x1d\x1e\x1f\x85\u2028\u2029"
 # Control characters other than tab and newline, non-characters and lone surrogates:
 # invisible, invalid in YAML and XML, or able to move a terminal's cursor.
-_UNSAFE = re.compile(
-    "["
-    + re.escape(_LINE_LIKE)
-    + "\x00-\x08\x0e-\x1b\x7f-\x9f"
-    + "\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
-    + "".join(
-        f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(1, 17)
-    )
-    + "]"
+_UNSAFE_IN_BMP = (
+    re.escape(_LINE_LIKE) + "\x00-\x08\x0e-\x1b\x7f-\x9f" + "\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
 )
+_NON_CHARACTERS_BEYOND_BMP = "".join(
+    f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(1, 17)
+)
+_UNSAFE = re.compile(f"[{_UNSAFE_IN_BMP}{_NON_CHARACTERS_BEYOND_BMP}]")
 _SURROGATES = range(0xD800, 0xE000)
+# A regular expression scans a text for a class of 32 scattered characters beyond the
+# BMP ten times slower than for a class of ranges (6 ms for a listing of 170 KB):
+# :func:`clean_text` first asks whether the text has an unsafe character in the BMP, or
+# any character beyond it.
+_UNSAFE_BMP = re.compile(f"[{_UNSAFE_IN_BMP}]")
+_BEYOND_BMP = re.compile("[\U00010000-\U0010ffff]")
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,7 @@ def clean_text(text: str, first_line: int = 1) -> tuple[str, list[Removed]]:
     """
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if not _UNSAFE.search(text):
+    if not _UNSAFE_BMP.search(text) and not (_BEYOND_BMP.search(text) and _UNSAFE.search(text)):
         return text, []
     removed: dict[int, list[str]] = {}
     line, counted = first_line, 0
