@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -107,6 +109,22 @@ def _read_inputs(
     return _Inputs(listings, labels, taxonomy, warnings)
 
 
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Python's cycle collector off for the stage (and the related-papers process, which
+    inherits it). The stage makes millions of small objects that live to its end and
+    no cycles to speak of, and the collector rescanned them ever more often: 40% of the
+    topic matching's time at 10,000 papers."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@_no_cyclic_gc()
 def build_database(
     listings_dir: str | Path,
     topics_path: str | Path,
