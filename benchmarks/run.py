@@ -14,7 +14,15 @@ directory and measures, each N in fresh processes so that peak memory is its own
   ``mkdocs build`` of the same generated pages, to give the ratio of the whole pipeline
   to MkDocs alone;
 - an incremental rebuild: one more listing of 100 new papers, then ``db`` and ``site``
-  again, as a share of the full build.
+  again, as a share of the full build;
+- the floor (``benchmarks/floor.py``): the same listings parsed, merged and written by a
+  plain script with sqlite-utils ``insert_all`` and ``enable_fts``, and with the
+  ``sqlite3`` module alone. ``build.py db`` and the two floors run as whole processes,
+  start-up included, in ``--rounds`` alternating rounds; each ratio is the median of the
+  rounds' ratios, so that a machine whose speed drifts still gives comparable figures.
+
+Ratios (database stage / floor, incremental / full, site / bare MkDocs) are printed
+beside the seconds: they, rather than the seconds, compare across machines.
 """
 
 from __future__ import annotations
@@ -22,7 +30,9 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -78,11 +88,51 @@ def run(code: str, *args: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def whole_process(command: list[str]) -> dict:
+    """Wall and CPU seconds (user + system, its children included) of one command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode:
+        raise SystemExit(f"benchmark step failed: {command}\n{done.stderr[-3000:]}")
+    cpu = sum(getattr(after, f) - getattr(before, f) for f in ("ru_utime", "ru_stime"))
+    return {"wall": wall, "cpu": cpu}
+
+
+def against_floor(listings: Path, topics: Path, work: Path, rounds: int) -> dict:
+    """``build.py db`` and the two floors in alternating rounds: the median seconds of
+    each, and the median of the rounds' ratios."""
+    commands = {
+        "db": [sys.executable, "build.py", "db", "--listings", str(listings), "--topics",
+               str(topics), "--db", str(work / "floor-check.db")],
+        "floor": [sys.executable, "benchmarks/floor.py", str(listings), str(work / "floor.db")],
+        "raw": [sys.executable, "benchmarks/floor.py", str(listings), str(work / "raw.db"),
+                "--raw"],
+    }  # fmt: skip
+    runs = {name: [] for name in commands}
+    for _ in range(rounds):
+        for name, command in commands.items():
+            runs[name].append(whole_process(command))
+    figures: dict = {
+        f"{name}_{kind}": statistics.median(run[kind] for run in runs[name])
+        for name in commands
+        for kind in ("wall", "cpu")
+    }
+    for floor in ("floor", "raw"):
+        for kind in ("wall", "cpu"):
+            figures[f"db_{floor}_{kind}_ratio"] = statistics.median(
+                db[kind] / other[kind] for db, other in zip(runs["db"], runs[floor], strict=True)
+            )
+    return figures
+
+
 def size_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
 
 
-def benchmark(n: int, work: Path, site_max: int, notebooks: bool) -> dict:
+def benchmark(n: int, work: Path, site_max: int, notebooks: bool, rounds: int) -> dict:
     listings = work / "listings"
     started = time.perf_counter()
     corpus = write_corpus(listings, n)
@@ -94,6 +144,8 @@ def benchmark(n: int, work: Path, site_max: int, notebooks: bool) -> dict:
     stage = run(DB_STAGE, listings, topics, db)
     row["db"] = stage
     row["db_mb"] = db.stat().st_size / 1e6
+    if rounds:
+        row["floor"] = against_floor(listings, topics, work, rounds)
     if n > site_max:
         return row
 
@@ -148,6 +200,58 @@ def print_table(rows: list[dict]) -> None:
             f"| {max(peak.values()):,.0f} | {stage['related_peak_mb']:,.0f} "
             f"| {row['db_mb']:.1f} |"
         )
+    print_floor(rows)
+    print_site(rows)
+    print_ratios(rows)
+
+
+def print_floor(rows: list[dict]) -> None:
+    floor_rows = [row for row in rows if "floor" in row]
+    if not floor_rows:
+        return
+    print(
+        "\nAgainst the floor (benchmarks/floor.py): whole processes, start-up included; "
+        "median seconds of the alternating rounds, and the median of their ratios\n"
+    )
+    print(
+        "| papers | build.py db | sqlite-utils floor | sqlite3 floor | db / sqlite-utils floor "
+        "| db / sqlite3 floor | db CPU | sqlite-utils floor CPU | CPU db / sqlite-utils floor |"
+    )
+    print("|" + " ---: |" * 9)
+    for row in floor_rows:
+        f = row["floor"]
+        print(
+            f"| {row['n']:,} | {f['db_wall']:.2f} | {f['floor_wall']:.2f} | {f['raw_wall']:.2f} "
+            f"| {f['db_floor_wall_ratio']:.2f} | {f['db_raw_wall_ratio']:.2f} | {f['db_cpu']:.2f} "
+            f"| {f['floor_cpu']:.2f} | {f['db_floor_cpu_ratio']:.2f} |"
+        )
+
+
+def _site_ratios(row: dict) -> tuple[float, float, float]:
+    """Incremental / full build, site stage / bare MkDocs, whole build / bare MkDocs."""
+    site = sum(row["site"]["seconds"].values())
+    full = sum(row["db"]["seconds"].values()) + site
+    inc = row["incremental"]
+    incremental = sum(inc["db"]["seconds"].values()) + sum(inc["site"]["seconds"].values())
+    bare = row["bare"]["seconds"]
+    return incremental / full, site / bare, full / bare
+
+
+def print_ratios(rows: list[dict]) -> None:
+    print("\nRatios (compare these across machines)\n")
+    print(
+        "| papers | db / sqlite-utils floor | db / sqlite3 floor | incremental / full "
+        "| site / bare MkDocs | whole / bare MkDocs |"
+    )
+    print("|" + " ---: |" * 6)
+    for row in rows:
+        f = row.get("floor")
+        floor = f"{f['db_floor_wall_ratio']:.2f} | {f['db_raw_wall_ratio']:.2f}" if f else "— | —"
+        site = " | ".join(f"{r:.2f}" for r in _site_ratios(row)) if "site" in row else "— | — | —"
+        print(f"| {row['n']:,} | {floor} | {site} |")
+
+
+def print_site(rows: list[dict]) -> None:
     site_rows = [row for row in rows if "site" in row]
     if not site_rows:
         return
@@ -189,12 +293,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--site-max", type=int, default=10000, help="largest N for the site")
     parser.add_argument("--no-notebooks", action="store_true", help="skip notebook execution")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=5,
+        help="alternating rounds of build.py db and the floors (0: no floor)",
+    )
     args = parser.parse_args(argv)
     rows = []
     for n in (int(size) for size in args.sizes.split(",")):
         with tempfile.TemporaryDirectory(prefix=f"papershelf-bench-{n}-") as work:
             print(f"N = {n:,} …", file=sys.stderr, flush=True)
-            rows.append(benchmark(n, Path(work), args.site_max, not args.no_notebooks))
+            rows.append(benchmark(n, Path(work), args.site_max, not args.no_notebooks, args.rounds))
     print_table(rows)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))

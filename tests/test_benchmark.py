@@ -19,6 +19,8 @@ def test_benchmark_prints_every_figure(tmp_path):
             "--no-notebooks",
             "--json",
             str(raw),
+            "--rounds",
+            "1",
         ],
         cwd=REPO,
         capture_output=True,
@@ -36,8 +38,13 @@ def test_benchmark_prints_every_figure(tmp_path):
         "KB per paper page",
         "Incremental rebuild",
         "share of full",
+        "| db / sqlite-utils floor | db / sqlite3 floor | db CPU |",
+        "| papers | db / sqlite-utils floor | db / sqlite3 floor | incremental / full "
+        "| site / bare MkDocs | whole / bare MkDocs |",
     ):
         assert heading in out, heading
     rows = [line for line in out.splitlines() if line.startswith("| 60 |")]
-    assert len(rows) == 3  # one row in each table
+    assert len(rows) == 5  # one row in each table
     assert raw.exists() and '"n": 60' in raw.read_text()
+    ratios = rows[-1].strip("|").split("|")[1:]
+    assert all(float(ratio) > 0 for ratio in ratios), rows[-1]  # every ratio measured
