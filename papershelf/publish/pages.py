@@ -11,13 +11,21 @@ from .sitedata import SiteData
 from .writer import PageWriter
 
 
-def render_site(writer: PageWriter, data: SiteData, site_url: str, publish_metadata: bool) -> int:
-    """Write every page and chart of the site; returns the number of pages.
+def render_site(
+    writer: PageWriter,
+    data: SiteData,
+    site_url: str,
+    publish_metadata: bool,
+    site_name: str = "papershelf",
+) -> int:
+    """Write every page, chart, feed and citation file of the site; returns the number of
+    pages.
 
     With ``publish_metadata``, the pages link to the Datasette metadata published beside
     the database."""
     pages = 0
-    for relative, content in _Renderer(data, site_url, publish_metadata).pages():
+    renderer = _Renderer(data, site_url, publish_metadata, site_name)
+    for relative, content in renderer.pages():
         writer.write(relative, content)
         pages += relative.endswith(".md")
     return pages

@@ -18,10 +18,11 @@ from urllib.parse import quote, quote_plus
 from markupsafe import Markup
 
 from ..collection.links import KIND_LABELS, KINDS, link_spans
+from . import citations, pagehead
 from .analysis import NotebookPage
 from .charts import bar_chart, hbar_chart
 from .exports import DOWNLOADS
-from .templating import ENVIRONMENT, format_date, render
+from .templating import ENVIRONMENT, format_date, noun, render
 
 if TYPE_CHECKING:
     from .sitedata import SiteData
@@ -82,14 +83,23 @@ def analysis_index(pages: list[NotebookPage]) -> str:
 class _Renderer:
     """Every page of the site, as ``(relative path, content)``."""
 
-    def __init__(self, data: SiteData, site_url: str, metadata_published: bool = False):
+    def __init__(
+        self,
+        data: SiteData,
+        site_url: str,
+        metadata_published: bool = False,
+        site_name: str = "papershelf",
+    ):
         self.data = data
+        self.site_name = site_name
         # Counted once: a label is asked for every appearance on every paper page.
         self.title_counts = Counter(listing["title"] for listing in data.listings.values())
         self.site_url = site_url.rstrip("/") + "/" if site_url else ""
         self.db_url = f"{self.site_url}{DOWNLOADS}/papers.db" if self.site_url else ""
         published = bool(self.site_url) and metadata_published
         self.metadata_url = f"{self.site_url}{DOWNLOADS}/metadata.json" if published else ""
+        self.website = pagehead.website(site_name, self.site_url)
+        self.collection_date = citations.collection_date(data.papers, data.listings)
 
     # ---- what pages link to ----------------------------------------------------------------
 
@@ -105,6 +115,28 @@ class _Renderer:
         if self.metadata_url:
             url += f"&metadata={quote(self.metadata_url, safe=':/')}"
         return f"{url}#{fragment}"
+
+    def absolute(self, url: str) -> str:
+        """The page or file at ``url`` (from the site's root) as an absolute URL; empty
+        without a site URL."""
+        return self.site_url + url if self.site_url else ""
+
+    def head(self, title: str, text: str, url: str, jsonld: dict, **more) -> dict:
+        """What the page at ``url`` says of itself in its <head> (see pagehead)."""
+        return {
+            "name": title,
+            "title": pagehead.page_title(title, self.site_name, is_home=url == ""),
+            "description": pagehead.description(text),
+            "og_type": "website",
+            "citation": [],
+            "feeds": [],
+            "jsonld": jsonld,
+            **more,
+        }
+
+    def collection_head(self, title: str, text: str, url: str, items: int, **more) -> dict:
+        jsonld = pagehead.collection_page(title, text, self.absolute(url), items, self.website)
+        return self.head(title, text, url, jsonld, **more)
 
     def paper_ref(self, slug: str, page: str) -> dict:
         return {
@@ -126,7 +158,8 @@ class _Renderer:
     def downloads(self, page: str) -> dict:
         """What the Download and query list links to, from ``page``."""
         files = {
-            name: relative_url(f"{DOWNLOADS}/papers.{name}", page) for name in ("db", "csv", "json")
+            name: relative_url(f"{DOWNLOADS}/papers.{name}", page)
+            for name in ("db", "csv", "json", "bib")
         }
         return {**files, "lite": self.lite("/papers"), "data": relative_url("data/", page)}
 
@@ -144,6 +177,7 @@ class _Renderer:
             row = {
                 **self.paper_ref(slug, page),
                 "published": format_date(paper["published"], paper["year_inferred"]),
+                "inferred": bool(paper["published"] and paper["year_inferred"]),
                 "upvotes": "" if paper["upvotes"] is None else paper["upvotes"],
             }
             if with_topics:
@@ -175,6 +209,49 @@ class _Renderer:
             yield f"topics/{old}.md", self.retired_topic_page(old, kept)
         for name in self.data.listings:
             yield f"listings/{name}.md", self.listing_page(name)
+        yield from self.feeds()
+        yield f"{DOWNLOADS}/papers.bib", self.papers_bib()
+
+    # ---- feeds and citations ---------------------------------------------------------------
+
+    def feeds(self):
+        """The collection's Atom feed at the site's root, and each topic's beside its page."""
+        yield "feed.xml", self.feed(self.data.papers, "", "newest papers", "the collection")
+        for slug, topic in self.data.topics.items():
+            members = self.data.topic_papers.get(slug, [])
+            yield f"topics/{slug}/feed.xml", self.feed(members, f"topics/{slug}/", topic["name"])
+
+    def feed(self, slugs, page: str, name: str, of: str = "") -> str:
+        """The feed of the newest of ``slugs``, beside the page at URL ``page``."""
+        papers = self.data.papers
+        entries = []
+        for slug in citations.newest_dated(papers, slugs):
+            topics = [
+                {"term": t["topic"], "label": self.data.topics[t["topic"]]["name"]}
+                for t in self.data.paper_topics.get(slug, [])
+            ]
+            authors = self.data.authors.get(slug, [])
+            url = self.absolute(f"papers/{slug}/")
+            entries.append(citations.feed_entry(papers[slug], authors, topics, url))
+        path = f"{page}feed.xml"
+        feed = {
+            "id": self.absolute(path) or f"urn:papershelf:feed:{page.rstrip('/') or 'collection'}",
+            "title": f"{self.site_name}: {name}",
+            "subtitle": f"The newest papers of {of or 'the topic ' + name}, by publication date.",
+            "author": self.site_name,
+            "alternate": self.absolute(page),
+            "self": self.absolute(path),
+        }
+        return citations.atom_feed(feed, entries, self.collection_date)
+
+    def bibtex(self, slug: str) -> str:
+        authors = self.data.authors.get(slug, [])
+        url = self.absolute(f"papers/{slug}/")
+        return citations.bibtex_entry(self.data.papers[slug], authors, url)
+
+    def papers_bib(self) -> str:
+        """Every paper's BibTeX entry, by key (the slug)."""
+        return "\n".join(self.bibtex(slug) for slug in sorted(self.data.papers))
 
     def home(self):
         papers = self.data.papers
@@ -212,6 +289,7 @@ class _Renderer:
                 upvoted=self.paper_rows(upvoted[:10], ""),
                 newest=self.paper_rows(newest, ""),
                 downloads=self.downloads(""),
+                head=self.collection_head(self.site_name, HOME_DESCRIPTION, "", len(papers)),
             ),
         )
         yield from files + topic_files
@@ -274,7 +352,9 @@ class _Renderer:
                 by_year["Undated"], key=lambda s: (self.data.papers[s]["title"].casefold(), s)
             )
             sections.append({"year": "Undated", "rows": self.paper_rows(undated, "papers/", True)})
-        return render("papers_index.md.j2", total=len(self.data.papers), sections=sections)
+        total = len(self.data.papers)
+        head = self.collection_head("All papers", PAPERS_DESCRIPTION, "papers/", total)
+        return render("papers_index.md.j2", total=total, sections=sections, head=head)
 
     def topics_index(self) -> str:
         topics = [
@@ -285,7 +365,8 @@ class _Renderer:
             }
             for slug, topic in self.data.topics.items()
         ]
-        return render("topics_index.md.j2", topics=topics)
+        head = self.collection_head("Topics", TOPICS_DESCRIPTION, "topics/", len(topics))
+        return render("topics_index.md.j2", topics=topics, head=head)
 
     def listings_index(self) -> str:
         listings = [
@@ -297,7 +378,9 @@ class _Renderer:
             }
             for name, listing in self.data.listings.items()
         ]
-        return render("listings_index.md.j2", listings=listings)
+        count = len(listings)
+        head = self.collection_head("Listings", LISTINGS_DESCRIPTION, "listings/", count)
+        return render("listings_index.md.j2", listings=listings, head=head)
 
     def paper_page(self, slug: str) -> str:
         data, page = self.data, f"papers/{slug}/"
@@ -320,11 +403,13 @@ class _Renderer:
             {**self.paper_ref(r["related_paper"], page), "shared": r["shared_topics"]}
             for r in data.related.get(slug, [])
         ]
+        authors = data.authors.get(slug, [])
+        article = pagehead.scholarly_article(paper, authors, self.absolute(page), self.website)
         return render(
             "paper.md.j2",
             paper=paper,
-            facts=paper_facts(paper),
-            authors=data.authors.get(slug, []),
+            header=paper_header(paper, authors),
+            authors=authors,
             keywords=json.loads(paper["ai_keywords"]) if paper["ai_keywords"] else [],
             abstract=linked_pieces(paper["abstract"]),
             topics=topics,
@@ -334,6 +419,16 @@ class _Renderer:
             arxiv=quote(paper["arxiv_id"]) if paper["arxiv_id"] else "",
             title_query=quote_plus(paper["title"]),
             lite=self.lite(f"/papers/papers/{quote(slug)}"),
+            bibtex=self.bibtex(slug),
+            bib_file=relative_url(f"{DOWNLOADS}/papers.bib", page),
+            head=self.head(
+                paper["title"],
+                paper["abstract"],
+                page,
+                article,
+                og_type="article",
+                citation=pagehead.citation_tags(paper, authors),
+            ),
         )
 
     def paper_links(self, slug: str, paper: dict) -> dict | None:
@@ -360,6 +455,7 @@ class _Renderer:
 
     def topic_page(self, slug: str):
         data, page = self.data, f"topics/{slug}/"
+        feed = f"{page}feed.xml"
         topic = data.topics[slug]
         members = data.topic_papers.get(slug, [])
         years = Counter(
@@ -396,6 +492,13 @@ class _Renderer:
                 related=[{**self.topic_ref(t, page), "count": n} for t, n in related[:6]],
                 lite=self.lite(f"/papers/papers_in_topic?topic={slug}"),
                 rows=self.paper_rows(members, page),
+                head=self.collection_head(
+                    topic["name"],
+                    topic["description"],
+                    page,
+                    len(members),
+                    feeds=[{"title": f"{self.site_name}: {topic['name']}", "path": feed}],
+                ),
             ),
         )
         yield from files
@@ -419,6 +522,12 @@ class _Renderer:
             when=format_date(listing["date"]) if listing["date"] else listing["date_text"],
             year_note=YEAR_NOTES.get(listing["year_source"], " (year unknown)"),
             rows=rows,
+            head=self.collection_head(
+                self.listing_label(name),
+                f"The papers of the listing {self.listing_label(name)}.",
+                page,
+                listing["papers"],
+            ),
         )
 
 
@@ -430,19 +539,38 @@ YEAR_NOTES = {
 }
 
 
-def paper_facts(paper: dict) -> list[str]:
-    """The facts line of a paper page, after its short name."""
-    facts = []
+def paper_header(paper: dict, authors: list[str]) -> dict:
+    """The header block of a paper page: always its date (or that the listing showed
+    none), with an inferred year said in words; its upvotes when known; its authors, their
+    count, or that the listing named none; links when its arXiv id is known."""
+    shown = paper["published_text"]
     if paper["published"]:
-        inferred = " (year inferred)" if paper["year_inferred"] else ""
-        facts.append(f"Published {format_date(paper['published'])}{inferred}")
-    elif paper["published_text"]:
-        facts.append(f"Published {paper['published_text']} (year unknown)")
+        date = f"Published {format_date(paper['published'])}"
+        if paper["year_inferred"]:
+            year = paper["published"][:4]
+            date += f" (the listing showed “{shown}”, without a year; {year} is inferred from it)"
+    elif shown:
+        date = f"Published {shown} (the listing showed no year)"
+    else:
+        date = "Date not shown in the listing"
+    facts = [date]
     if paper["upvotes"] is not None:
-        facts.append(f"{paper['upvotes']} upvotes")
-    if paper["authors_count"] is not None:
-        n = paper["authors_count"]
-        facts.append(f"{n} author{'s' if n != 1 else ''}")
-    if paper["arxiv_id"]:
-        facts.append(f"arXiv {paper['arxiv_id']}")
-    return facts
+        facts.append(f"{paper['upvotes']} {noun(paper['upvotes'], 'upvote')}")
+    count = paper["authors_count"]
+    if not authors:
+        facts.append(
+            f"{count} {noun(count, 'author')} (names not shown in the listing)"
+            if count
+            else "Authors not shown in the listing"
+        )
+    links = pagehead.arxiv_urls(paper["arxiv_id"]) if paper["arxiv_id"] else None
+    return {"facts": facts, "links": links}
+
+
+HOME_DESCRIPTION = (
+    "Research papers gathered from Hugging Face paper listings, with curated topics, "
+    "related papers and the data to download and query."
+)
+PAPERS_DESCRIPTION = "Every paper in the collection, newest first."
+TOPICS_DESCRIPTION = "The curated topics of the collection, and how papers are placed in them."
+LISTINGS_DESCRIPTION = "The listing files the collection was built from."

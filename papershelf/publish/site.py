@@ -72,7 +72,8 @@ def build_site(
             # The notebooks run in their own kernel processes while the pages are written.
             notebooks = pool.submit(_run_notebooks, notebooks_dir, db_path, cache_dir)
             data = load_site_data(db_path, metadata_path)
-            pages = render_site(docs, data, config.site_url or "", publish_metadata)
+            site_url = config.site_url or ""
+            pages = render_site(docs, data, site_url, publish_metadata, config.site_name)
             write_downloads(docs, db_path, metadata_path)
             write_search_documents(search_dir, data, config.theme["language"] or "en")
             del data  # MkDocs, next, needs the memory more

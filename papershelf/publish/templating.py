@@ -4,7 +4,10 @@ Python picks the data (small dicts of plain values); the templates in ``template
 it. Every string that came from a listing is untrusted, and the templates show it only as
 text, whatever their kind:
 
-- HTML, XML and SVG templates (``*.html.j2``, ``*.svg.j2``, ``*.xml.j2``) are autoescaped.
+- HTML, XML and SVG templates (``*.html.j2``, ``*.svg.j2``, ``*.xml.j2``) are autoescaped;
+  in XML templates (feeds), the characters XML 1.0 cannot hold become U+FFFD first.
+- BibTeX templates (``*.bib.j2``): every ``{{ value }}`` goes through :func:`bibtex_text`,
+  which escapes BibTeX's and LaTeX's special characters.
 - Markdown templates (``*.md.j2``): every ``{{ value }}`` goes through :func:`markdown_text`
   (the ``md`` filter) unless a filter already made it safe: ``html`` for text inside a raw
   HTML block (Python-Markdown passes such blocks through untouched, so HTML escaping is
@@ -44,17 +47,69 @@ def markdown_text(value: object) -> Markup:
 
 
 def yaml_string(value: str) -> str:
-    """A YAML double-quoted scalar that reads back as ``value``, whatever it holds: JSON
-    (which YAML reads) with the characters YAML cannot take raw escaped."""
+    """A YAML double-quoted scalar that reads back as ``value``, whatever it holds."""
+    return str(yaml_value(value))
+
+
+def yaml_value(value: object) -> Markup:
+    """A front-matter value of any JSON shape (dicts, lists, strings, numbers), written as
+    JSON, which YAML reads, with the characters YAML cannot take raw escaped. Its strings
+    are plain text: the theme's templates print them autoescaped."""
+    dumped = json.dumps(value, ensure_ascii=False)
     # YAML has no escape for a lone surrogate: it becomes U+FFFD, as at ingest.
-    quoted = json.dumps(_SURROGATE.sub("\ufffd", value), ensure_ascii=False)
-    return _NOT_YAML_TEXT.sub(lambda match: f"\\u{ord(match.group()):04x}", quoted)
+    dumped = _SURROGATE.sub("\ufffd", dumped)
+    return Markup(_NOT_YAML_TEXT.sub(lambda match: f"\\u{ord(match.group()):04x}", dumped))
 
 
 def meta_value(value: object) -> Markup:
     """A front-matter value: HTML-escaped, because the theme prints ``page.meta.title``
     as it is, then written as a YAML scalar that always reads back."""
     return Markup(yaml_string(str(escape(str(value)))))
+
+
+# What BibTeX (and LaTeX, which typesets its fields) reads as syntax, as LaTeX writes the
+# characters themselves.
+_BIBTEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "%": r"\%",
+    "#": r"\#",
+    "&": r"\&",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "$": r"\$",
+    "_": r"\_",
+}
+_AS_BIBTEX = str.maketrans(_BIBTEX_SPECIAL)
+# A field's line breaks become spaces: an entry stays one field per line.
+_LINE_BREAKS = re.compile(r"\s+")
+
+
+def bibtex_text(value: object) -> Markup:
+    """Untrusted text, safe inside a braced BibTeX field."""
+    return Markup(_LINE_BREAKS.sub(" ", str(value)).strip().translate(_AS_BIBTEX))
+
+
+# Characters XML 1.0 cannot hold, not even as references: C0 controls but tab and line
+# breaks, surrogates, U+FFFE and U+FFFF.
+_NOT_XML_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value: str) -> str:
+    """``value`` with what XML cannot hold replaced by U+FFFD (autoescaping does the rest)."""
+    return _NOT_XML_TEXT.sub("\ufffd", value)
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` in at most ``limit`` characters: cut at a word, with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut and not text[limit - 1].isspace():
+        cut = cut.rsplit(" ", 1)[0]  # the word the limit falls in goes
+    return cut.rstrip(" ,;:.-–—") + "…"
 
 
 def format_date(iso: str | None, inferred: bool = False) -> str:
@@ -70,22 +125,36 @@ def noun(number: int, singular: str, plural: str = "") -> str:
     return singular if number == 1 else plural or singular + "s"
 
 
+def fence_length(text: str) -> int:
+    """How many backticks a Markdown code fence around ``text`` needs: more than any run
+    in it, so no line of it can close the fence."""
+    runs = re.findall("`+", text)
+    return max(3, max(map(len, runs), default=0) + 1)
+
+
 @pass_context
 def _finalize(context: Context, value: object) -> object:
     """What ``{{ value }}`` prints: in a Markdown template, text not yet made safe is
     encoded for Markdown; elsewhere autoescaping does the work."""
     # type(), not isinstance(): Markup is a str, and already safe.
-    if type(value) is str and (context.name or "").endswith(".md.j2"):
+    if type(value) is not str:
+        return value
+    name = context.name or ""
+    if name.endswith(".md.j2"):
         return markdown_text(value)
+    if name.endswith(".bib.j2"):
+        return bibtex_text(value)
+    if name.endswith(".xml.j2"):
+        return xml_text(value)
     return value
 
 
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
-        # On for every template: HTML, XML and SVG need it; in Markdown templates
-        # _finalize has already turned the text into Markup.
-        autoescape=True,
+        # On for every template but BibTeX's: HTML, XML and SVG need it; in Markdown
+        # templates _finalize has already turned the text into Markup.
+        autoescape=lambda name: not (name or "").endswith(".bib.j2"),
         undefined=StrictUndefined,
         finalize=_finalize,
         trim_blocks=True,
@@ -94,8 +163,15 @@ def _environment() -> Environment:
         auto_reload=False,
     )
     # html: untrusted text inside a raw HTML block of a Markdown page.
-    env.filters.update(md=markdown_text, html=escape, meta=meta_value, date=format_date)
-    env.globals.update(noun=noun)
+    env.filters.update(
+        md=markdown_text,
+        html=escape,
+        meta=meta_value,
+        yaml=yaml_value,
+        date=format_date,
+        shorten=shorten,
+    )
+    env.globals.update(noun=noun, fence_length=fence_length)
     return env
 
 
