@@ -86,9 +86,14 @@ _AS_BIBTEX = str.maketrans(_BIBTEX_SPECIAL)
 _LINE_BREAKS = re.compile(r"\s+")
 
 
+# LaTeX typesets "--" and "---" as dashes: an empty group between hyphens keeps them.
+_HYPHEN_PAIR = re.compile("-(?=-)")
+
+
 def bibtex_text(value: object) -> Markup:
-    """Untrusted text, safe inside a braced BibTeX field."""
-    return Markup(_LINE_BREAKS.sub(" ", str(value)).strip().translate(_AS_BIBTEX))
+    """Untrusted text, safe inside a braced BibTeX field, typeset as written."""
+    text = _LINE_BREAKS.sub(" ", str(value)).strip().translate(_AS_BIBTEX)
+    return Markup(_HYPHEN_PAIR.sub("-{}", text))
 
 
 # Characters XML 1.0 cannot hold, not even as references: C0 controls but tab and line
