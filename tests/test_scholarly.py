@@ -287,6 +287,8 @@ def test_paper_topic_and_listing_pages_highlight_their_tab_without_a_sidebar(bro
     url = f"http://127.0.0.1:{server.server_address[1]}"
     try:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
+        requested = []
+        page.on("request", lambda request: requested.append(request.url))
         for path, tab in (
             (f"papers/{paper}/", "Papers"),
             (f"topics/{topic}/", "Topics"),
@@ -299,6 +301,9 @@ def test_paper_topic_and_listing_pages_highlight_their_tab_without_a_sidebar(bro
         # Material gives a code block its copy button once it is on screen.
         page.locator("article pre").first.scroll_into_view_if_needed()
         page.locator("article pre button[data-md-type='copy']").wait_for(timeout=10000)
+        # The feed links are not read as language versions (Material would fetch the
+        # sitemap beside each): no page loads the sitemap.
+        assert [url for url in requested if "sitemap" in url] == []
         page.close()
     finally:
         server.shutdown()

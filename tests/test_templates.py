@@ -23,6 +23,7 @@ from .conftest import CONFIG, FIXTURES, METADATA, TOPICS
 # What the paper templates write (and Markdown adds for headings).
 PAGE_TAGS = {"p", "a", "h1", "h2", "ul", "ol", "li", "div", "strong", "small", "span", "code"}
 PAGE_TAGS |= {"table", "thead", "tbody", "tr", "th", "td"}
+PAGE_TAGS |= {"pre"}  # the BibTeX entry, a fenced code block
 HOSTILE = "<b>x</b> *em* [link](javascript:alert(1)) {{ 7*7 }} & `code`"
 
 
