@@ -4,12 +4,8 @@ axe-core comes with the axe-playwright-python package (the ``test`` extra). A pa
 a serious or critical violation, and on any break in heading order.
 """
 
-from pathlib import Path
-
 import pytest
 import sqlite_utils
-
-from .conftest import REPO
 
 # One page of each type: (page type, path) by what the database holds.
 STATIC_PAGES = {
@@ -107,18 +103,3 @@ def test_links_in_text_are_underlined(browser, real_url, page_paths, scheme):
     finally:
         context.close()
     assert decorations and set(decorations) == {"underline"}
-
-
-def test_search_dialog_partial_is_materials_with_a_name():
-    """The theme's search partial is Material's plus the dialog's name: when Material changes
-    its partial, copy it again."""
-    material = pytest.importorskip("material")
-    theirs = (Path(material.__file__).parent / "templates/partials/search.html").read_text()
-    ours = (REPO / "papershelf/publish/theme/partials/search.html").read_text()
-    name = " aria-label=\"{{ lang.t('search') }}\""
-
-    def without_comment(template: str) -> str:
-        return template.split("-#}\n", 1)[1]
-
-    assert f'role="dialog"{name}>' in ours
-    assert without_comment(ours).replace(name, "", 1) == without_comment(theirs)

@@ -39,15 +39,17 @@ def test_browse_home_topic_paper_related(browser, real_url, real_db):
     page.close()
 
 
-def test_site_search_finds_a_known_title(browser, real_url):
+def test_header_search_finds_a_known_title(browser, real_url):
+    """The header's search is Pagefind's, in a dialog, loaded when first used."""
     page = browser.new_page()
     page.goto(real_url + "/")
-    page.locator("label.md-search__icon, .md-search__input").first.click()
-    page.locator("input.md-search__input").fill("Surgical Concept Erasing")
-    result = page.locator(".md-search-result__item").first
+    page.locator(".ps-search-button").click()
+    dialog = page.locator("dialog.ps-search")
+    dialog.locator(".pagefind-ui__search-input").fill("Surgical Concept Erasing")
+    result = dialog.locator(".pagefind-ui__result-link").first
     result.wait_for(timeout=15000)
     assert "Surgical Concept Erasing" in result.inner_text()
-    result.locator("a").first.click()
+    result.click()
     page.wait_for_url(lambda url: "/papers/all-but-one-surgical-concept-erasing" in url)
     assert heading(page).startswith("All but One: Surgical Concept Erasing")
     page.close()

@@ -1,6 +1,8 @@
 """Adding a listing rewrites only the affected pages, rebuilds only them with MkDocs, and
 gives the same database and the same site as a full rebuild."""
 
+import gzip
+import json
 import shutil
 
 import pytest
@@ -83,8 +85,14 @@ def test_removed_listing_removes_its_pages(tmp_path):
     assert not (tmp_path / "site" / "papers" / slug).exists()
     assert not (tmp_path / "site" / "listings" / "simple").exists()
     assert sqlite_utils.Database(db)["papers"].count == 4
-    index = (tmp_path / "site" / "search" / "search_index.json").read_text()
-    assert slug not in index
+    assert not (tmp_path / "search" / "papers" / slug).exists()  # its search document
+    fragments = (tmp_path / "site" / "pagefind" / "fragment").glob("*.pf_fragment")
+    searched = [
+        json.loads(gzip.decompress(f.read_bytes()).removeprefix(b"pagefind_dcd"))["url"]
+        for f in fragments
+    ]
+    papers_searched = [url for url in searched if url.startswith("/papers/")]
+    assert len(papers_searched) == 4 and f"/papers/{slug}/" not in papers_searched
 
 
 def test_a_build_in_shares_gives_the_same_site(real_db, real_site, notebook_cache, tmp_path):

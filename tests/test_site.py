@@ -11,7 +11,7 @@ import sqlite_utils
 from papershelf.publish.mkdocs_build import read_site_url
 from papershelf.store.database import data_tables
 
-from .conftest import CONFIG, METADATA, build_site_into
+from .conftest import CONFIG, build_site_into
 
 SAFE_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
@@ -312,31 +312,10 @@ def test_pagefind_indexes_the_site_in_chunks(real_site):
     chunks = list((site / "pagefind" / "index").glob("*.pf_index"))
     assert len(chunks) > 1
     assert max(chunk.stat().st_size for chunk in chunks) < 1_000_000
-    assert (site / "search" / "search_index.json").exists()  # small site: both searches
+    # Pagefind is the only search: no index of the whole site in one file
+    assert not (site / "search").exists()
+    assert not list(site.rglob("search_index.json"))
     assert "PagefindUI" in page(site, "find")
-
-
-def test_large_sites_drop_the_single_file_search_index(tmp_path):
-    from papershelf.publish.site import build_site
-    from papershelf.store.pipeline import build_database
-
-    from .conftest import FIXTURES, TOPICS
-
-    config = tmp_path / "mkdocs.yml"
-    text = CONFIG.read_text(encoding="utf-8")
-    text = text.replace(
-        "custom_dir: papershelf/publish/theme",
-        f"custom_dir: {CONFIG.parent}/papershelf/publish/theme",
-    )
-    text = text.replace("builtin_search_max_pages: 3000", "builtin_search_max_pages: 10")
-    config.write_text(text, encoding="utf-8")
-    listings = tmp_path / "listings"
-    listings.mkdir()
-    (listings / "rich.txt").write_text((FIXTURES / "rich.txt").read_text(encoding="utf-8"))
-    build_database(listings, TOPICS, tmp_path / "papers.db")
-    build_site(tmp_path / "papers.db", tmp_path / "site", tmp_path / "docs", config, METADATA)
-    assert not (tmp_path / "site" / "search" / "search_index.json").exists()
-    assert (tmp_path / "site" / "pagefind" / "pagefind-ui.js").exists()
 
 
 HOSTILE_TITLE = (

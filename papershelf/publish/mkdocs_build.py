@@ -8,8 +8,9 @@ file it writes gets a new inode, so the previous site is never touched.
 
 The pages to build are shared among MkDocs processes (by default one per core when there
 are enough pages to repay starting one), each building its share with the whole site
-known to it, so links resolve exactly as in one process. Material's search index is
-merged from the shares and, after a dirty build, from the previous site.
+known to it, so links resolve exactly as in one process. MkDocs' search plugin is left
+out even when configured: the site's search is Pagefind's (:mod:`.search`), and the
+plugin's one-file index of the whole site is what every page would fetch on load.
 
 The configuration is read by MkDocs' own loader (:func:`load_site_config`), once in each
 process; this process's share builds with the configuration it was given.
@@ -43,7 +44,10 @@ if TYPE_CHECKING:
 PAGES_PER_WORKER = 400
 
 # Files MkDocs writes on every build, dirty or not.
-_ALWAYS_WRITTEN = ("404.html", "sitemap.xml", "sitemap.xml.gz", "search/search_index.json")
+_ALWAYS_WRITTEN = ("404.html", "sitemap.xml", "sitemap.xml.gz")
+
+# MkDocs' search plugin, under the names a configuration may give it.
+_SEARCH_PLUGINS = ("search", "material/search")
 
 
 def load_site_config(config_file: Path, docs_dir: Path) -> MkDocsConfig:
@@ -104,8 +108,7 @@ def build_pages(
             with beside(temporary) if beside else nullcontext():
                 if dirty:
                     _link_previous_site(site_dir, temporary, docs_dir, removed)
-                from_shares = _build_in_shares(config, temporary, workers)
-                _merge_search_index(site_dir if dirty else None, temporary, removed, from_shares)
+                _build_in_shares(config, temporary, workers)
         except BaseException:
             shutil.rmtree(temporary, ignore_errors=True)
             raise
@@ -130,10 +133,9 @@ def _source_date_epoch(epoch: int) -> Iterator[None]:
         del os.environ["SOURCE_DATE_EPOCH"]
 
 
-def _build_in_shares(config: MkDocsConfig, site: Path, workers: int | None) -> list[dict]:
+def _build_in_shares(config: MkDocsConfig, site: Path, workers: int | None) -> None:
     """Build the pages whose output is missing from ``site``, in shares, side by side: the
-    first here, the others in fresh interpreters. Returns the search index entries of the
-    pages the other shares built."""
+    first here, the others in fresh interpreters."""
     docs_dir = Path(config.docs_dir)
     every_page = sorted(path.relative_to(docs_dir).as_posix() for path in docs_dir.rglob("*.md"))
     pages = [page for page in every_page if not (site / _output_of(Path(page))).exists()]
@@ -142,20 +144,20 @@ def _build_in_shares(config: MkDocsConfig, site: Path, workers: int | None) -> l
     workers = max(1, min(workers, len(pages)))
     shares = [pages[k::workers] for k in range(workers)]
     others = [site.with_name(f"{site.name}-share{k}") for k in range(1, workers)]
-    builtin_search = _builtin_search(config, len(every_page))
     processes = []
     try:
         for other, share in zip(others, shares[1:], strict=True):
             shutil.rmtree(other, ignore_errors=True)
             arguments = [config.config_file_path, config.docs_dir, str(other), share, False]
-            processes.append(_start_share([*arguments, builtin_search]))
-        _use_for_share(config, site, builtin_search)
+            processes.append(_start_share(arguments))
+        config["site_dir"] = str(site)
         _build_share(config, frozenset(shares[0]), statics=True)
         for process in processes:
             error = process.stderr.read()
             if process.wait():
                 raise Abort(error.strip() or f"an MkDocs process ended with {process.returncode}")
-        return [entry for other in others for entry in _move_share(other, site)]
+        for other in others:
+            _move_share(other, site)
     finally:
         for process in processes:
             if process.poll() is None:
@@ -164,13 +166,6 @@ def _build_in_shares(config: MkDocsConfig, site: Path, workers: int | None) -> l
             process.stderr.close()
         for other in others:
             shutil.rmtree(other, ignore_errors=True)
-
-
-def _builtin_search(config: MkDocsConfig, pages: int) -> bool:
-    """Whether the site keeps the search plugin's single-file index (small sites), or
-    has Pagefind only (``extra.papershelf.builtin_search_max_pages`` in the configuration)."""
-    ours = (config.extra or {}).get("papershelf") or {}
-    return pages <= ours.get("builtin_search_max_pages", float("inf"))
 
 
 def _start_share(arguments: list) -> subprocess.Popen:
@@ -188,19 +183,12 @@ def _start_share(arguments: list) -> subprocess.Popen:
     return process
 
 
-def _use_for_share(config: MkDocsConfig, site: Path, builtin_search: bool) -> None:
-    """Point ``config`` at ``site``, without the search plugin unless ``builtin_search``
-    (as loading it with ``plugins: []`` would)."""
-    config["site_dir"] = str(site)
-    if not builtin_search:
-        config["plugins"] = PluginCollection()
-
-
 def _build_share(config: MkDocsConfig, pages: frozenset[str], statics: bool) -> None:
     """One MkDocs build that writes only ``pages`` (and, with ``statics``, the other
-    files and assets) into its site directory."""
+    files and assets) into its site directory, without MkDocs' search plugin."""
     from mkdocs.commands.build import build  # not imported by every command of the CLI
 
+    config["plugins"] = _without_search(config.plugins)
     config.plugins["papershelf/share"] = _Share(pages, statics)
     config.plugins["papershelf/front-matter"] = _FrontMatterRead()
     with _reporting("mkdocs build failed"), _quiet_dirty_warning():
@@ -288,17 +276,23 @@ def _quiet_dirty_warning() -> Iterator[None]:
         logger.removeFilter(quiet)
 
 
-def _move_share(share: Path, site: Path) -> list[dict]:
-    """Move a share's pages into ``site``; returns its search index entries (for
-    :func:`_merge_search_index`)."""
-    index = share / "search" / "search_index.json"
-    entries = json.loads(index.read_text(encoding="utf-8"))["docs"] if index.exists() else []
+def _without_search(plugins: PluginCollection) -> PluginCollection:
+    """``plugins`` less MkDocs' search plugin (a new collection: a plugin's event handlers
+    are registered when it is added)."""
+    kept = PluginCollection()
+    for name, plugin in plugins.items():
+        if name not in _SEARCH_PLUGINS:
+            kept[name] = plugin
+    return kept
+
+
+def _move_share(share: Path, site: Path) -> None:
+    """Move a share's pages into ``site``."""
     for path in sorted(share.rglob("*")):
         relative = path.relative_to(share)
         if path.is_file() and relative.as_posix() not in _ALWAYS_WRITTEN:
             (site / relative).parent.mkdir(parents=True, exist_ok=True)
             os.replace(path, site / relative)
-    return entries
 
 
 def _stamp(config_file: Path, site_dir: Path, docs_dir: Path) -> str:
@@ -352,45 +346,14 @@ def _link_previous_site(site_dir: Path, target: Path, docs_dir: Path, removed: l
             shutil.rmtree(output.parent, ignore_errors=True)
 
 
-def _merge_search_index(
-    previous_site: Path | None, site: Path, removed: list[str], from_shares: list[dict]
-) -> None:
-    """Complete the search index after a dirty build, and order it by page either way.
-
-    A dirty build indexes only the pages it rebuilt, and each share only its own: the
-    other shares' entries are ``from_shares``, and the pages not rebuilt come from the
-    previous index. Entries are sorted by page (stably), so an incremental and a full
-    build give the same file.
-    """
-    path = site / "search" / "search_index.json"
-    if not path.exists():
-        return
-    index = json.loads(path.read_text(encoding="utf-8"))
-    docs = index["docs"] + from_shares
-    if previous_site is not None:
-        old_path = previous_site / "search" / "search_index.json"
-        old = json.loads(old_path.read_text(encoding="utf-8")) if old_path.exists() else {}
-        rebuilt = {entry["location"].split("#")[0] for entry in docs}
-        gone = {_output_of(Path(r)).parent.as_posix() + "/" for r in removed}
-        docs = docs + [
-            entry
-            for entry in old.get("docs", [])
-            if entry["location"].split("#")[0] not in rebuilt
-            and entry["location"].split("#")[0] not in gone
-        ]
-    index["docs"] = sorted(docs, key=lambda entry: entry["location"].split("#")[0])
-    path.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), "utf-8")
-
-
 def _share_main() -> None:
     """One share of a build (see :func:`_build_in_shares`): a failure exits with its
     message, which the build reports."""
-    config_file, docs_dir, site, pages, statics, builtin_search = json.load(sys.stdin)
-    overrides = {} if builtin_search else {"plugins": []}
+    config_file, docs_dir, site, pages, statics = json.load(sys.stdin)
     try:
         with _reporting(f"{config_file}: invalid MkDocs configuration"):
             config = load_config(
-                config_file=config_file, docs_dir=docs_dir, site_dir=site, strict=True, **overrides
+                config_file=config_file, docs_dir=docs_dir, site_dir=site, strict=True
             )
         _build_share(config, frozenset(pages), statics)
     except Abort as error:
