@@ -17,7 +17,9 @@ def test_browse_home_topic_paper_related(browser, real_url, real_db):
     page.goto(real_url + "/")
     assert heading(page) == "papershelf"
 
-    link = page.locator("article li a[href^='topics/']:not([href='topics/'])").first
+    page.locator("article a[href='topics/']").first.click()  # All topics
+    page.wait_for_url("**/topics/")
+    link = page.locator("article table a").first
     topic = link.get_attribute("href").rstrip("/").rsplit("/", 1)[-1]
     link.click()
     page.wait_for_url(f"**/topics/{topic}/")

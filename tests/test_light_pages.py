@@ -6,11 +6,16 @@ Chromium; the figures are printed (``pytest -s``). Screenshots of a paper page g
 ``$PYTEST_ARTIFACTS`` when it is set, else to the test's temporary directory.
 """
 
+import html
 import os
+import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 import sqlite_utils
+
+from papershelf.publish.charts import hbar_chart
 
 from .conftest import REPO
 
@@ -118,3 +123,99 @@ def test_screenshot_of_a_paper_page(browser, real_url, paper_path, tmp_path, nam
     context.close()
     print(f"\nscreenshot: {path}")
     assert path.stat().st_size > 10_000
+
+
+# ---- Layout (item 7) ----------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_the_home_statistics_are_one_row_not_a_list(browser, real_url):
+    context, page, _ = load(browser, real_url + "/")
+    items = page.locator(".ps-stats li").evaluate_all(
+        """items => items.map(item => [item.offsetTop, getComputedStyle(item).marginLeft,
+                                        getComputedStyle(item).display])"""
+    )
+    style = page.locator(".ps-stats ul").evaluate(
+        "list => [getComputedStyle(list).display, getComputedStyle(list).listStyleType]"
+    )
+    context.close()
+    assert style == ["flex", "none"]
+    assert len(items) == 5 and {(top, margin) for top, margin, _ in items[:4]} == {
+        (items[0][0], "0px")
+    }  # side by side, not indented (the date range may wrap)
+
+
+@pytest.mark.browser
+def test_abstracts_are_ragged_right_and_hyphenated(browser, real_url, paper_path):
+    context, page, _ = load(browser, real_url + paper_path, PHONE)
+    style = page.locator(".ps-abstract").evaluate(
+        """abstract => [getComputedStyle(abstract).textAlign, getComputedStyle(abstract).hyphens,
+                        abstract.closest("[lang]").lang]"""
+    )
+    context.close()
+    assert style[0] in ("start", "left") and style[1:] == ["auto", "en"]
+
+
+@pytest.fixture(scope="module")
+def topic_path(real_db):
+    db = sqlite_utils.Database(real_db)
+    return f"/topics/{db.execute('select topic from paper_topics limit 1').fetchone()[0]}/"
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    "viewport, drawing", [(PHONE, "-light-narrow.svg"), (DESKTOP, "-light.svg#only-light")]
+)
+def test_charts_show_their_labels_at_their_size(browser, real_url, topic_path, viewport, drawing):
+    """On a phone the narrow drawing, shown at about its own size: its 11 and 12 px labels
+    are not shrunk to 5 px as the wide one's were."""
+    for path in ("/", topic_path):
+        context, page, _ = load(browser, real_url + path, viewport)
+        shown = page.locator(".ps-chart img").evaluate_all(
+            """images => images.filter(image => image.offsetWidth > 0).map(image =>
+                 [image.currentSrc, image.offsetWidth / image.naturalWidth])"""
+        )
+        context.close()
+        assert len(shown) == (2 if path == "/" else 1), path
+        for source, scale in shown:
+            assert source.endswith(drawing)  # and the light palette's
+            assert scale > 0.95, (path, viewport, source, scale)
+
+
+def svg_texts(svg: str) -> list[str]:
+    """The text elements of a chart, a label's lines joined by spaces."""
+    root = ET.fromstring(svg)
+    return [" ".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
+
+
+def test_no_chart_label_is_cut_and_no_list_repeats_a_chart(real_site, real_db):
+    root, _ = real_site
+    site = root / "site"
+    db = sqlite_utils.Database(real_db)
+    top = db.execute(
+        "select name, count(*) from paper_topics join topics on slug = topic "
+        "group by topic order by count(*) desc, topic limit 12"
+    ).fetchall()
+    for drawing in ("topics-light.svg", "topics-dark-narrow.svg"):
+        texts = svg_texts((site / "charts" / drawing).read_text(encoding="utf-8"))
+        assert [name for name, _ in top if name not in texts] == [], drawing
+    charts = sorted((site / "charts").glob("*.svg"))
+    assert len(charts) > 8 and not [c.name for c in charts if "…" in c.read_text("utf-8")]
+    home = (site / "index.html").read_text(encoding="utf-8")
+    # The largest topics are a chart with its data in words, not a chart and a list.
+    assert not re.search(r'<li><a href="topics/[^"]+/">', home)
+    alt = re.search(r'<img alt="(Largest topics: [^"]*)"', home)[1]
+    for name, count in top:
+        assert f"{html.escape(name)}, {count} papers" in alt
+
+
+def test_long_labels_wrap_onto_lines_that_fit():
+    label = "Retrieval and retrieval-augmented generation for " + "x" * 70 + " and more"
+    for width in (720, 360):
+        svg = hbar_chart([label, "b"], [5, 1], "Largest topics", "light", width)
+        root = ET.fromstring(svg)
+        lines = [t.text for t in root.iter("{http://www.w3.org/2000/svg}tspan")]
+        room = min(300, round(width * 0.45)) - 8  # the label column, less its gap
+        assert "".join(lines[:-1]).replace(" ", "") == label.replace(" ", "")  # nothing cut
+        assert max(len(line) for line in lines) * 12 * 0.6 <= room
+        assert int(root.get("height")) > 34 + 2 * 22 + 10  # rows grew for the lines

@@ -20,7 +20,7 @@ from markupsafe import Markup
 from ..collection.links import KIND_LABELS, KINDS, link_spans
 from . import citations, pagehead
 from .analysis import NotebookPage
-from .charts import bar_chart, hbar_chart
+from .charts import NARROW, WIDE, bar_chart, hbar_chart, svg_size
 from .exports import DOWNLOADS
 from .templating import ENVIRONMENT, format_date, noun, render
 
@@ -163,11 +163,27 @@ class _Renderer:
         }
         return {**files, "lite": self.lite("/papers"), "data": relative_url("data/", page)}
 
-    def chart(self, base: str, page: str, alt: str, make) -> tuple[list, dict]:
-        """Light and dark SVG files, and what the page needs to show the right one."""
-        files = [(f"charts/{base}-{p}.svg", make(p)) for p in ("light", "dark")]
+    def chart(self, base: str, page: str, alt: str, make, data=()) -> tuple[list, dict]:
+        """SVG files for the light and dark palettes, each wide and narrow (for phones), and
+        what the page needs to show the right one. ``make(palette, width)`` draws one;
+        ``data``, the chart's (label, number of papers), is spelled out in its text
+        alternative, for who cannot see it."""
+        if data:
+            alt += ": " + "; ".join(
+                f"{label}, {value} {noun(value, 'paper')}" for label, value in data
+            )
+        files, image = [], {"alt": alt}
         prefix = relative_url(f"charts/{base}", page)
-        return files, {"alt": alt, "light": f"{prefix}-light.svg", "dark": f"{prefix}-dark.svg"}
+        for palette in ("light", "dark"):
+            for suffix, width in (("", WIDE), ("-narrow", NARROW)):
+                svg = make(palette, width)
+                files.append((f"charts/{base}-{palette}{suffix}.svg", svg))
+                size = dict(zip(("width", "height"), svg_size(svg), strict=True))
+                image[palette + suffix.replace("-", "_")] = {
+                    "src": f"{prefix}-{palette}{suffix}.svg",
+                    **size,
+                }
+        return files, image
 
     def paper_rows(self, slugs: list[str], page: str, with_topics: bool = False) -> list[dict]:
         """The rows of a table of papers."""
@@ -269,7 +285,8 @@ class _Renderer:
                 "papers-per-year",
                 "",
                 title,
-                lambda p: bar_chart(labels, [years.get(y, 0) for y in labels], title, p),
+                lambda p, w: bar_chart(labels, [years.get(y, 0) for y in labels], title, p, w),
+                [(y, years.get(y, 0)) for y in labels],
             )
         topic_files, top_topics = self.top_topics()
         yield (
@@ -294,26 +311,21 @@ class _Renderer:
         )
         yield from files + topic_files
 
-    def top_topics(self) -> tuple[list, dict]:
-        """The home page's largest topics: a chart and a list (none when every topic is
-        empty: a chart of zero-length bars would say nothing)."""
+    def top_topics(self) -> tuple[list, dict | None]:
+        """The home page's chart of its largest topics (none when every topic is empty: a
+        chart of zero-length bars would say nothing)."""
         sizes = {t: len(self.data.topic_papers.get(t, [])) for t in self.data.topics}
         top = sorted((t for t in sizes if sizes[t]), key=lambda t: (-sizes[t], t))[:12]
         if not top:
-            return [], {"chart": None, "topics": []}
-        files, chart = self.chart(
+            return [], None
+        names, counts = [self.data.topics[t]["name"] for t in top], [sizes[t] for t in top]
+        return self.chart(
             "topics",
             "",
-            "Papers per topic",
-            lambda p: hbar_chart(
-                [self.data.topics[t]["name"] for t in top],
-                [sizes[t] for t in top],
-                "Largest topics",
-                p,
-            ),
+            "Largest topics",
+            lambda p, w: hbar_chart(names, counts, "Largest topics", p, w),
+            list(zip(names, counts, strict=True)),
         )
-        topics = [{**self.topic_ref(t, ""), "count": sizes[t]} for t in top]
-        return files, {"chart": chart, "topics": topics}
 
     def data_page(self) -> str:
         lite = self.lite()
@@ -468,9 +480,10 @@ class _Renderer:
                 f"topic-{slug}",
                 page,
                 f"{topic['name']}: papers per year",
-                lambda p: bar_chart(
-                    labels, [years.get(y, 0) for y in labels], "Papers per year", p, height=220
+                lambda p, w: bar_chart(
+                    labels, [years.get(y, 0) for y in labels], "Papers per year", p, w, height=220
                 ),
+                [(y, years.get(y, 0)) for y in labels],
             )
         shared = Counter()
         member_set = set(members)
