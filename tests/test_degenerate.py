@@ -115,7 +115,8 @@ COLLECTIONS = [
                 "1 paper\n",
                 "1 listing\n",
                 "1 appearance\n",
-                "Parameter-efficient fine-tuning — 1 paper\n",
+                # the topic chart's text alternative
+                "Largest topics: Parameter-efficient fine-tuning, 1 paper\n",
             ],
             "topics/parameter-efficient-fine-tuning": ["1 paper."],
             "topics/agents-tool-use": [
@@ -170,11 +171,13 @@ def built(request, tmp_path_factory):
 
 
 def page_text(site: Path, page: str) -> str:
-    """A built page's article as text: tags and permalinks removed, entities decoded, blank
-    lines dropped. ``page`` may be a pattern that names one page (``listings/*``)."""
+    """A built page's article as text: images by their text alternative, tags and permalinks
+    removed, entities decoded, blank lines dropped. ``page`` may be a pattern that names one
+    page (``listings/*``)."""
     (path,) = site.glob(f"{page}/index.html") if page else [site / "index.html"]
     html = path.read_text(encoding="utf-8")
     article = html[html.index("<article") : html.index("</article>")]
+    article = re.sub(r'<img alt="([^"]*)"[^>]*>', "\\n\\1\\n", article)
     lines = unescape(re.sub(r"<[^>]+>", "", article)).replace("¶", "").splitlines()
     return "\n".join(" ".join(line.split()) for line in lines if line.strip()) + "\n"
 

@@ -85,7 +85,7 @@ def test_removed_listing_removes_its_pages(tmp_path):
     assert not (tmp_path / "site" / "papers" / slug).exists()
     assert not (tmp_path / "site" / "listings" / "simple").exists()
     assert sqlite_utils.Database(db)["papers"].count == 4
-    assert not (tmp_path / "search" / "papers" / slug).exists()  # its search document
+    assert not (tmp_path / "search" / "papers" / slug / "index.html").exists()  # its document
     fragments = (tmp_path / "site" / "pagefind" / "fragment").glob("*.pf_fragment")
     searched = [
         json.loads(gzip.decompress(f.read_bytes()).removeprefix(b"pagefind_dcd"))["url"]
