@@ -157,8 +157,6 @@ def benchmark(n: int, work: Path, site_max: int, notebooks: bool, rounds: int) -
     row["paper_page_kb"] = sum(p.stat().st_size for p in pages) / len(pages) / 1e3
     chunks = list((work / "site" / "pagefind" / "index").glob("*.pf_index"))
     row["pagefind_chunk_kb"] = max((c.stat().st_size for c in chunks), default=0) / 1e3
-    lunr = work / "site" / "search" / "search_index.json"
-    row["lunr_index_mb"] = lunr.stat().st_size / 1e6 if lunr.exists() else 0.0
     row["bare"] = run(BARE_MKDOCS, work / "docs", work / "bare-site", config)
 
     # Incremental: one more listing of 100 new papers, then db and site again.
@@ -259,7 +257,7 @@ def print_site(rows: list[dict]) -> None:
     print(
         "| papers | HTML pages | pages | notebooks | mkdocs | bare mkdocs | whole build.py all "
         "| whole / bare | pages / mkdocs | site MB | KB per page | KB per paper page "
-        "| largest Pagefind chunk KB | Material search index MB |"
+        "| largest Pagefind chunk KB | bare MkDocs ms per page |"
     )
     print("|" + " ---: |" * 14)
     for row in site_rows:
@@ -271,7 +269,7 @@ def print_site(rows: list[dict]) -> None:
             f"{s.get('notebooks', 0):.1f} | {s['mkdocs']:.1f} | {bare:.1f} | {whole:.1f} | "
             f"{whole / bare:.2f} | {s['pages'] / s['mkdocs']:.1%} | {row['site_mb']:.1f} | "
             f"{row['site_mb'] * 1e3 / row['html_pages']:.1f} | {row['paper_page_kb']:.1f} | "
-            f"{row['pagefind_chunk_kb']:.1f} | {row['lunr_index_mb']:.1f} |"
+            f"{row['pagefind_chunk_kb']:.1f} | {bare * 1e3 / row['html_pages']:.1f} |"
         )
     print("\nIncremental rebuild: one more listing of 100 new papers (seconds)\n")
     print("| papers | db | site | pages rewritten | total | full build | share of full |")

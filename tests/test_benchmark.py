@@ -36,6 +36,7 @@ def test_benchmark_prints_every_figure(tmp_path):
         "Site stage",
         "whole / bare",
         "KB per paper page",
+        "bare MkDocs ms per page",
         "Incremental rebuild",
         "share of full",
         "| db / sqlite-utils floor | db / sqlite3 floor | db CPU |",
