@@ -307,3 +307,28 @@ def test_paper_topic_and_listing_pages_highlight_their_tab_without_a_sidebar(bro
         page.close()
     finally:
         server.shutdown()
+
+
+def test_a_guessed_year_is_not_cited_as_a_date():
+    """A listing showing "May 30" without a year: the page explains the guessed year, but
+    BibTeX, the citation tags and JSON-LD (read as fact by indexers) carry no date."""
+    from papershelf.publish.citations import bibtex_entry
+    from papershelf.publish.pagehead import citation_tags, scholarly_article
+
+    paper = {
+        "slug": "a-paper",
+        "title": "A Paper",
+        "abstract": "An abstract.",
+        "published": "2025-05-30",
+        "year_inferred": 1,
+        "arxiv_id": None,
+    }
+    site = {"name": "papershelf", "url": "https://example.org/"}
+    for shown, inferred in ((False, 1), (True, 0)):
+        paper["year_inferred"] = inferred
+        entry = bibtex_entry(paper, [], "")
+        tags = dict(citation_tags(paper, []))
+        article = scholarly_article(paper, [], "", site)
+        assert ("2025-05-30" in entry) is shown
+        assert ("citation_publication_date" in tags) is shown
+        assert ("datePublished" in article) is shown

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
-from .pagehead import arxiv_urls
+from .pagehead import arxiv_urls, known_date
 from .templating import bibtex_text, render
 
 FEED_SIZE = 50
@@ -79,8 +79,8 @@ def bibtex_entry(paper: dict, authors: list[str], url: str) -> str:
     fields = [("title", paper["title"])]
     if authors:
         fields.append(("author", bibtex_names(authors)))
-    if paper["published"]:
-        fields += [("year", paper["published"][:4]), ("date", paper["published"])]
+    if date := known_date(paper):
+        fields += [("year", date[:4]), ("date", date)]
     if paper["arxiv_id"]:
         fields += [("eprint", paper["arxiv_id"]), ("archivePrefix", "arXiv")]
         url = arxiv_urls(paper["arxiv_id"])["abstract"]

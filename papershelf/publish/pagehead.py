@@ -43,13 +43,19 @@ def arxiv_urls(arxiv_id: str) -> dict:
     }
 
 
+def known_date(paper: dict) -> str | None:
+    """The paper's date when the listing showed it whole; ``None`` when its year was
+    inferred. Citations and indexers take a date as fact: a guessed year is not one."""
+    return None if paper.get("year_inferred") else paper["published"]
+
+
 def citation_tags(paper: dict, authors: list[str]) -> list[tuple[str, str]]:
     """Highwire Press tags, as Google Scholar and Zotero read them: ``(name, content)``,
     one ``citation_author`` per author, in order."""
     tags = [("citation_title", paper["title"])]
     tags += [("citation_author", name) for name in authors]
-    if paper["published"]:
-        tags.append(("citation_publication_date", paper["published"].replace("-", "/")))
+    if date := known_date(paper):
+        tags.append(("citation_publication_date", date.replace("-", "/")))
     if paper["arxiv_id"]:
         tags.append(("citation_arxiv_id", paper["arxiv_id"]))
         tags.append(("citation_pdf_url", arxiv_urls(paper["arxiv_id"])["pdf"]))
@@ -69,8 +75,8 @@ def scholarly_article(paper: dict, authors: list[str], url: str, site: dict) -> 
         article["url"] = url
     if authors:
         article["author"] = [{"@type": "Person", "name": name} for name in authors]
-    if paper["published"]:
-        article["datePublished"] = paper["published"]
+    if date := known_date(paper):
+        article["datePublished"] = date
     if paper["arxiv_id"]:
         article["identifier"] = {
             "@type": "PropertyValue",
