@@ -118,3 +118,18 @@ def test_every_lite_link_resolves(site):
         "/papers/papers_in_topic?topic=model-merging",
     }
     assert expected <= set().union(*by_files.values())
+
+
+def test_the_data_page_lists_every_canned_query_by_its_title(site):
+    """Each canned query of the metadata, by the title Datasette shows (not its internal
+    name), each link opening that query."""
+    from bs4 import BeautifulSoup
+
+    queries = yaml.safe_load(METADATA.read_text(encoding="utf-8"))["databases"]["papers"]["queries"]
+    page = BeautifulSoup((site / "data" / "index.html").read_text(encoding="utf-8"), "html.parser")
+    heading = page.find(id="canned-queries-in-datasette-lite")
+    links = heading.find_next("ul").find_all("a")
+    assert [a.get_text() for a in links] == [q["title"] for q in queries.values()]
+    routes = [urlsplit(a["href"]).fragment.split("?")[0] for a in links]
+    assert routes == [f"/papers/{name}" for name in queries]
+    assert page.find("a", string="Data page") is None  # the page does not link to itself

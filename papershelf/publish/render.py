@@ -28,13 +28,14 @@ if TYPE_CHECKING:
     from .sitedata import SiteData
 
 # The queries of datasets/metadata.yml the Data page links to in Datasette Lite.
-CANNED_QUERIES = [
-    "search?q=lora",
-    "papers_in_topic?topic=instruction-tuning",
-    "topic_list",
-    "most_upvoted",
-    "papers_per_month",
-]
+# Example parameters for the canned queries that take some, so their Data page links
+# open with results.
+CANNED_QUERY_EXAMPLES = {"search": "q=lora", "papers_in_topic": "topic=instruction-tuning"}
+
+
+def _query_string(query: str) -> str:
+    example = CANNED_QUERY_EXAMPLES.get(query)
+    return f"?{example}" if example else ""
 
 
 def page_url(path: str) -> str:
@@ -342,10 +343,13 @@ class _Renderer:
             }
             for table, kind, columns in data.schema
         ]
-        canned = [(q.split("?")[0], self.lite("/papers/" + q)) for q in CANNED_QUERIES]
+        canned = [
+            (title, self.lite(f"/papers/{name}" + _query_string(name)))
+            for name, title in self.data.query_titles.items()
+        ]
         return render(
             "data.md.j2",
-            downloads=self.downloads("data/"),
+            downloads={**self.downloads("data/"), "data": ""},  # no link to itself
             canned=canned if lite else [],
             tables=tables,
         )

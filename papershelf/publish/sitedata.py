@@ -34,6 +34,7 @@ class SiteData:
     schema: list[tuple[str, str, list[tuple[str, str]]]] = field(default_factory=list)
     column_descriptions: dict[str, dict[str, str]] = field(default_factory=dict)
     table_descriptions: dict[str, str] = field(default_factory=dict)
+    query_titles: dict[str, str] = field(default_factory=dict)  # canned query -> its title
 
 
 def load_site_data(db_path: Path, metadata_path: Path | None) -> SiteData:
@@ -91,6 +92,8 @@ def _load_descriptions(data: SiteData, metadata_path: Path) -> None:
     for table, meta in metadata["databases"]["papers"]["tables"].items():
         data.table_descriptions[table] = " ".join(str(meta.get("description", "")).split())
         data.column_descriptions[table] = meta.get("columns") or {}
+    for name, query in (metadata["databases"]["papers"].get("queries") or {}).items():
+        data.query_titles[name] = str(query.get("title") or name)
 
 
 # The date of a collection without any dates (1 January 2000), for the sitemap.
