@@ -4,6 +4,7 @@ import functools
 import os
 import shutil
 import threading
+import time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -106,6 +107,20 @@ def serve(directory):
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+def send_answer(handler, status: int, headers: dict, body: bytes, delay: float) -> None:
+    """A fake server's answer, after ``delay`` seconds; a client that gave up is no error."""
+    time.sleep(delay)
+    try:
+        handler.send_response(status)
+        for name, value in headers.items():
+            handler.send_header(name, value)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
 
 
 def heading(page) -> str:

@@ -24,11 +24,6 @@ SCHEMES = {"light": "default", "dark": "slate"}  # what the browser prefers: Mat
 FAILING_IMPACTS = {"serious", "critical"}
 FAILING_RULES = {"heading-order"}  # moderate for axe; issue 16 asks for it
 
-# Violations known to come from the pages' content (papershelf/publish/templates) and
-# waiting for a fix: (page type, rule) -> what to do. Empty now; the test fails while an
-# entry allows a violation that no longer occurs, so an entry goes with its fix.
-PENDING_CONTENT_FIXES: dict[tuple[str, str], str] = {}
-
 
 @pytest.fixture(scope="module")
 def axe():
@@ -84,11 +79,8 @@ def test_no_serious_accessibility_violation(browser, real_url, page_paths, axe, 
     finally:
         context.close()
     failing = [v for v in violations if v["impact"] in FAILING_IMPACTS or v["id"] in FAILING_RULES]
-    found = {v["id"] for v in failing}
-    pending = {rule for (kind, rule) in PENDING_CONTENT_FIXES if kind == page_type}
-    unexpected = [describe(v) for v in failing if v["id"] not in pending]
-    assert not unexpected, f"{page_type} page, {scheme} palette:\n" + "\n".join(unexpected)
-    assert pending <= found, f"fixed, remove from PENDING_CONTENT_FIXES: {pending - found}"
+    problems = [describe(v) for v in failing]
+    assert not problems, f"{page_type} page, {scheme} palette:\n" + "\n".join(problems)
 
 
 @pytest.mark.browser

@@ -36,6 +36,8 @@ from papershelf.cli import cli
 from papershelf.ingest.enrich import cache_text, options_from, read_cache
 from papershelf.ingest.text import normalise_title
 
+from .conftest import send_answer
+
 ATTENTION = "Attention Is All You Need"
 ATTENTION_KEY = normalise_title(ATTENTION)
 
@@ -162,16 +164,7 @@ class _Handler(BaseHTTPRequestHandler):
             route = ("other", url.path)
         self.server.requests.append(route)
         status, headers, body, delay = self.server.answer(route)
-        time.sleep(delay)
-        try:
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
+        send_answer(self, status, headers, body, delay)
 
     def log_message(self, *args):
         pass

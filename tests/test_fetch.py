@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from papershelf.cli import cli
 from papershelf.ingest.formats import parse_daily_papers, read_listing
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, send_answer
 
 GOOD = (FIXTURES / "daily_papers.json").read_bytes()
 NAME = "daily_papers_date_2025-08-14.json"
@@ -52,16 +52,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return self.write_raw(response)
         status, headers, body, delay = response
-        time.sleep(delay)
-        try:
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
+        send_answer(self, status, headers, body, delay)
 
     def write_raw(self, response: Raw):
         for chunk in response.chunks:
