@@ -546,7 +546,8 @@ def build_in_process(case: Case, directory: Path) -> Outcome:
     from papershelf.collection.topics import TopicRules
     from papershelf.errors import InputError
     from papershelf.ingest.formats import read_listing
-    from papershelf.store.database import ensure_db_shape, write_collection
+    from papershelf.store.database import write_collection
+    from papershelf.store.schema import ensure_db_shape
 
     listings_dir = write_listings(case, directory)
     try:

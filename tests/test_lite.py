@@ -19,7 +19,7 @@ import yaml
 from datasette.app import Datasette
 from datasette.utils import parse_metadata
 
-from papershelf.store.database import data_tables
+from papershelf.store.schema import data_tables
 
 from .conftest import CONFIG, METADATA
 

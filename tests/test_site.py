@@ -9,7 +9,7 @@ import pytest
 import sqlite_utils
 
 from papershelf.publish.mkdocs_build import read_site_url
-from papershelf.store.database import data_tables
+from papershelf.store.schema import data_tables
 
 from .conftest import CONFIG, build_site_into
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import sqlite_utils
 import yaml
 
-from ..store.database import data_tables
+from ..store.schema import data_tables
 from .writer import PageWriter
 
 # Where the downloads are published, under the site's root.

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -12,7 +13,7 @@ from pathlib import Path
 import sqlite_utils
 import yaml
 
-from ..store.database import data_tables
+from ..store.schema import data_tables
 
 
 @dataclass
@@ -53,8 +54,7 @@ def _load_rows(db: sqlite_utils.Database) -> SiteData:
         listings={r["name"]: r for r in db["listings"].rows_where(order_by="name")},
         topics={r["slug"]: r for r in db["topics"].rows_where(order_by="position")},
     )
-    for row in db["paper_topics"].rows_where(order_by="paper, rank"):
-        data.paper_topics.setdefault(row["paper"], []).append(row)
+    data.paper_topics = _grouped(db["paper_topics"].rows_where(order_by="paper, rank"))
     # A topic's papers by strength (primary memberships first, then score), then newest.
     for row in db.query(
         "select topic, paper from paper_topics join papers on papers.slug = paper "
@@ -67,15 +67,13 @@ def _load_rows(db: sqlite_utils.Database) -> SiteData:
     for row in db["paper_listings"].rows_where(order_by="listing, rank"):
         data.appearances.setdefault(row["paper"], []).append(row)
         data.listing_entries.setdefault(row["listing"], []).append(row)
-    for row in db["links"].rows_where(order_by="paper, position"):
-        data.links.setdefault(row["paper"], []).append(row)
-    for row in db["related_papers"].rows_where(order_by="paper, rank"):
-        data.related.setdefault(row["paper"], []).append(row)
-    for row in db.query(
+    data.links = _grouped(db["links"].rows_where(order_by="paper, position"))
+    data.related = _grouped(db["related_papers"].rows_where(order_by="paper, rank"))
+    authors = db.query(
         "select paper, name from paper_authors join authors on authors.slug = author "
         "order by paper, position"
-    ):
-        data.authors.setdefault(row["paper"], []).append(row["name"])
+    )
+    data.authors = _grouped(authors, value="name")
     if db["field_sources"].exists():  # only a build with enrichment has it
         (data.enriched,) = db.execute(
             "select count(distinct paper) from field_sources where source != 'listing'"
@@ -85,6 +83,14 @@ def _load_rows(db: sqlite_utils.Database) -> SiteData:
     for name in db.view_names():
         data.schema.append((name, "view", [(c.name, c.type) for c in db[name].columns]))
     return data
+
+
+def _grouped(rows: Iterable[dict], key: str = "paper", value: str | None = None) -> dict:
+    """Rows (or one column of them) in lists by ``key``, in the order they come."""
+    groups: dict = {}
+    for row in rows:
+        groups.setdefault(row[key], []).append(row[value] if value else row)
+    return groups
 
 
 def _load_descriptions(data: SiteData, metadata_path: Path) -> None:

@@ -17,9 +17,7 @@ from ..errors import DatabaseError
 from ..ingest.listing_names import ListingLabel, label
 from ..ingest.parse import Listing
 from . import rows
-from .schema import SCHEMA, data_tables, enable_fts, ensure_db_shape
-
-__all__ = ["data_tables", "ensure_db_shape", "write_collection", "write_related", "write_site"]
+from .schema import SCHEMA, enable_fts
 
 
 def insert(db: sqlite_utils.Database, table: str, table_rows: Iterable[dict | tuple]) -> None:

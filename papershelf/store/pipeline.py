@@ -29,7 +29,8 @@ from ..ingest.listing_names import (
 from ..ingest.parse import Listing
 from ..outputs import temporary_path, writing
 from ..timing import Stopwatch
-from .database import ensure_db_shape, write_collection, write_related, write_site
+from .database import write_collection, write_related, write_site
+from .schema import ensure_db_shape
 
 T = TypeVar("T")
 LISTING_NAMES_FILE = "listings.yml"
