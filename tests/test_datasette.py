@@ -155,6 +155,7 @@ BROWSABLE = [
     "paper_listings",
     "paper_topics",
     "papers",
+    "related_basis",
     "related_papers",
     "retired_topics",
     "site",

@@ -1,8 +1,18 @@
 import pytest
 import sqlite_utils
 
-from papershelf.collection.related import Background, related_papers
+from papershelf.collection.papers import arrival_order, merge_listings
+from papershelf.collection.related import (
+    Background,
+    basis_rows,
+    basis_size,
+    next_basis_size,
+    related_papers,
+)
 from papershelf.errors import RelatedError
+from papershelf.ingest.formats import read_listing
+
+from .conftest import LISTINGS
 
 
 def _inputs(real_db):
@@ -66,3 +76,60 @@ def test_background_process_refuses_more_topics_than_fit_and_ends_its_child():
     with pytest.raises(RelatedError, match="65 topics have papers, .* at most 64"):
         background.score([{f"topic-{i}" for i in range(65)}, set()])  # more than 64 topics
     assert not child.is_alive() and background._process is None
+
+
+def test_the_basis_grows_by_a_quarter_at_a_time():
+    sizes = [basis_size(n) for n in range(0, 20_000)]
+    assert sizes[:9] == [0, 1, 2, 3, 4, 5, 6, 7, 8]
+    assert all(size <= n for n, size in enumerate(sizes))
+    assert sizes == sorted(sizes)
+    steps = sorted(set(sizes[1:]))
+    assert all(b == a + max(1, a // 4) for a, b in zip(steps, steps[1:], strict=False))
+    assert (basis_size(10_000), basis_size(10_100), next_basis_size(10_000)) == (8282, 8282, 10352)
+    assert basis_size(290) == 235  # the real listings: 3 more papers grow the basis
+
+
+def _lists(related):
+    lists = {}
+    for item in related:
+        lists.setdefault(item.paper, []).append((item.related, item.score, item.similarity))
+    return lists
+
+
+def test_new_papers_change_an_earlier_paper_s_list_only_where_they_enter_it(real_db):
+    slugs, texts, topics = _inputs(real_db)
+    new = set(slugs[3::60])  # 5 papers arrive last; the basis stays the same size
+    earlier = [i for i, slug in enumerate(slugs) if slug not in new]
+    assert basis_size(len(earlier)) == basis_size(len(slugs))
+    before = _lists(
+        related_papers(
+            [slugs[i] for i in earlier], [texts[i] for i in earlier], [topics[i] for i in earlier]
+        )
+    )
+    arrival = earlier + [i for i, slug in enumerate(slugs) if slug in new]
+    after = _lists(related_papers(slugs, texts, topics, arrival=arrival))
+    changed = 0
+    for paper, listed in before.items():
+        kept = [item for item in after[paper] if item[0] not in new]
+        assert kept == listed[: len(kept)], paper  # same scores, same order: vectors unchanged
+        changed += after[paper] != listed
+    assert 0 < changed < len(before) / 4
+
+
+def test_the_basis_is_the_first_papers_to_arrive():
+    assert basis_size(9) == 8
+    assert basis_rows(9, [8, 7, 6, 5, 4, 3, 2, 1, 0]).tolist() == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert basis_rows(9).tolist() == [0, 1, 2, 3, 4, 5, 6, 7]  # by default, as given
+    with pytest.raises(ValueError):
+        basis_rows(9, [0, 1])
+
+
+def test_papers_arrive_by_their_first_listing_then_rank():
+    listings = [read_listing(path) for path in sorted(LISTINGS.iterdir())]
+    papers, _ = merge_listings(listings)
+    order = [papers[i] for i in arrival_order(listings, papers)]
+    first = [(a.source, a.rank) for a in order[0].appearances]
+    assert min(first) == (listings[0].source, 1)
+    sources = [listing.source for listing in listings]
+    keys = [min((sources.index(a.source), a.rank) for a in p.appearances) for p in order]
+    assert keys == sorted(keys)

@@ -253,3 +253,12 @@ def _published_entry(
                 )
             )
     return published_entry
+
+
+def arrival_order(listings: list[Listing], papers: list[Paper]) -> list[int]:
+    """The papers' positions in the order they arrived: by the first listing that has
+    them, listings taken in the order given (file-name order, which is date order for the
+    files ``fetch`` writes), then by their rank there; ties in slug order."""
+    position = {listing.source: index for index, listing in enumerate(listings)}
+    first = [min((position[a.source], a.rank) for a in paper.appearances) for paper in papers]
+    return sorted(range(len(papers)), key=first.__getitem__)

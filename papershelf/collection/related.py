@@ -4,11 +4,18 @@ The score of a pair is the cosine similarity of the papers' TF-IDF vectors (titl
 counted twice, then abstract) plus a bonus for each topic they share. For each paper
 the best ``per_paper`` others are kept, ties going to the smaller slug.
 
+The vocabulary and its IDF weights come from a *basis*: the papers that arrived first
+(see :func:`basis_rows`), whose number grows in steps of a quarter. Adding a few papers
+therefore leaves every earlier paper's vector exactly as it was, and an earlier paper's
+list changes only where a new paper enters it; a full build from the same inputs picks
+the same basis, so an incremental build and a full one give the same lists.
+
 Up to ``EXACT_LIMIT`` papers every pair is scored, a chunk of rows at a time, so memory
 grows with ``CHUNK * papers``, never ``papers ** 2``. Beyond it, the TF-IDF vectors are
 projected to ``COMPONENTS`` dimensions (latent semantic analysis) and a nearest-neighbour
 index (faiss, inverted lists) proposes ``CANDIDATES`` papers per paper, which are then
-scored exactly as above: the cost grows about linearly with the number of papers.
+scored exactly as above: the cost grows about linearly with the number of papers. The
+projection and the index's lists are fitted on the basis too.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import resource
 import threading
 import time
 import traceback
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -39,6 +47,8 @@ CANDIDATES = 32
 NPROBE = 8  # of sqrt(N) lists: about 0.87 of the exact neighbours at 10,000 papers
 MAX_TOPICS = 64  # the bits of the integer that holds a paper's topics
 _SCALE = 1_000_000  # scores are compared at 6 decimals, so float noise cannot reorder ties
+# The basis grows by a quarter at a time: 1, 2, 3, … 235, 293, … 8282, 10352, …
+BASIS_GROWTH = 4  # each basis size is the previous one plus a 1/BASIS_GROWTH part
 
 
 class Related(NamedTuple):
@@ -58,10 +68,35 @@ def related_papers(
     topics: list[set[str]],
     per_paper: int = RELATED_PER_PAPER,
     exact_limit: int = EXACT_LIMIT,
+    arrival: Sequence[int] | None = None,
 ) -> list[Related]:
-    """For each paper, up to ``per_paper`` others, best first (ties broken by slug)."""
-    vectors, candidates = _vectors(texts, exact_limit)
+    """For each paper, up to ``per_paper`` others, best first (ties broken by slug).
+    ``arrival``: the papers' rows in the order they arrived (by default as given)."""
+    vectors, candidates = _vectors(texts, basis_rows(len(texts), arrival), exact_limit)
     return _as_rows(slugs, _best_pairs(slugs, vectors, candidates, topics, per_paper))
+
+
+def basis_size(papers: int) -> int:
+    """How many papers the vocabulary and IDF come from: the largest of 1, 2, 3, … (each
+    a quarter more than the one before, rounded down) that is not above ``papers``."""
+    size = 1 if papers else 0
+    while (following := size + max(1, size // BASIS_GROWTH)) <= papers:
+        size = following
+    return size
+
+
+def next_basis_size(papers: int) -> int:
+    """At how many papers the basis grows next (and every paper's vector may change)."""
+    size = basis_size(papers)
+    return size + max(1, size // BASIS_GROWTH)
+
+
+def basis_rows(papers: int, arrival: Sequence[int] | None = None) -> np.ndarray:
+    """The rows of the basis, sorted: the first :func:`basis_size` papers to arrive."""
+    order = np.arange(papers) if arrival is None else np.asarray(arrival, dtype=np.int64)
+    if len(order) != papers:
+        raise ValueError(f"arrival orders {len(order)} papers, not {papers}")
+    return np.sort(order[: basis_size(papers)])
 
 
 def _as_rows(slugs: list[str], columns: tuple[np.ndarray, ...]) -> list[Related]:
@@ -82,7 +117,7 @@ def _as_rows(slugs: list[str], columns: tuple[np.ndarray, ...]) -> list[Related]
     )
 
 
-def _vectors(texts: list[str], exact_limit: int = EXACT_LIMIT):
+def _vectors(texts: list[str], basis: np.ndarray, exact_limit: int = EXACT_LIMIT):
     """TF-IDF vectors, and above ``exact_limit`` papers the candidate neighbours of each
     (None: every pair is a candidate). The part that needs no topics."""
     from threadpoolctl import threadpool_limits
@@ -92,33 +127,40 @@ def _vectors(texts: list[str], exact_limit: int = EXACT_LIMIT):
     # there multiplied the projection's CPU time by seven on two cores, and a result
     # that does not depend on the machine's cores is reproducible anywhere.
     with threadpool_limits(1):
-        return _tfidf_and_candidates(texts, exact_limit)
+        return _tfidf_and_candidates(texts, basis, exact_limit)
 
 
-def _tfidf_and_candidates(texts: list[str], exact_limit: int):
-    # Imported here, not at start-up: scikit-learn takes a second to import, and
-    # every command (``--help`` included) imports this module.
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
+def _tfidf_and_candidates(texts: list[str], basis: np.ndarray, exact_limit: int):
     n = len(texts)
     if n < 2:
         return None, None
     large = n > exact_limit
-    vectorizer = TfidfVectorizer(
-        stop_words="english",
-        sublinear_tf=True,
-        min_df=2 if large else 1,
-        max_df=0.5 if large else 1.0,
-        dtype=np.float32,
-    )
     try:
-        vectors = vectorizer.fit_transform(texts)
+        vectors = _tfidf(texts, basis, large)
     except ValueError:  # no word is kept (only stop words): no text is like another
         from scipy import sparse
 
         return sparse.csr_matrix((n, 1), dtype=np.float32), None
-    candidates = _approximate_neighbours(vectors, min(CANDIDATES, n - 1)) if large else None
-    return vectors, candidates
+    if not large:
+        return vectors, None
+    return vectors, _approximate_neighbours(vectors, basis, min(CANDIDATES, n - 1))
+
+
+def _tfidf(texts: list[str], basis: np.ndarray, large: bool) -> sparse.csr_matrix:
+    """Sublinear TF-IDF vectors with IDF weights from the basis. A word no paper of the
+    basis has gets the highest weight; a large collection keeps only the words of the
+    basis (in at least two of its papers and at most half), to bound memory."""
+    # Imported here, not at start-up: scikit-learn takes a second to import, and
+    # every command (``--help`` included) imports this module.
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+
+    if large:
+        counter = CountVectorizer(stop_words="english", min_df=2, max_df=0.5, dtype=np.float32)
+        counts = counter.fit([texts[i] for i in basis]).transform(texts)
+    else:
+        counter = CountVectorizer(stop_words="english", dtype=np.float32)
+        counts = counter.fit_transform(texts)
+    return TfidfTransformer(sublinear_tf=True).fit(counts[basis]).transform(counts)
 
 
 def _best_pairs(
@@ -228,9 +270,12 @@ def _pair_cosines(vectors: sparse.csr_matrix, rows: np.ndarray, columns: np.ndar
     return np.where(columns >= 0, cosines, 0.0)
 
 
-def _approximate_neighbours(vectors: sparse.csr_matrix, count: int) -> np.ndarray:
+def _approximate_neighbours(
+    vectors: sparse.csr_matrix, basis: np.ndarray, count: int
+) -> np.ndarray:
     """``count`` candidate neighbours per row (and the row itself), found by a
-    nearest-neighbour index over a low-dimensional projection of the vectors."""
+    nearest-neighbour index over a low-dimensional projection of the vectors (the
+    projection and the index's lists fitted on the basis)."""
     import faiss
     from sklearn.decomposition import TruncatedSVD
     from sklearn.preprocessing import normalize
@@ -239,13 +284,13 @@ def _approximate_neighbours(vectors: sparse.csr_matrix, count: int) -> np.ndarra
 
     components = min(COMPONENTS, vectors.shape[1] - 1)
     dense = TruncatedSVD(components, algorithm="randomized", n_iter=4, random_state=0)
-    projected = normalize(dense.fit_transform(vectors)).astype(np.float32)
-    n, dimensions = projected.shape
-    lists = max(1, int(np.sqrt(n)))  # faiss wants about 39 training points per list
+    projected = normalize(dense.fit(vectors[basis]).transform(vectors)).astype(np.float32)
+    dimensions = projected.shape[1]
+    lists = max(1, int(np.sqrt(len(basis))))  # faiss wants about 39 training points per list
     quantizer = faiss.IndexFlatIP(dimensions)
     index = faiss.IndexIVFFlat(quantizer, dimensions, lists, faiss.METRIC_INNER_PRODUCT)
     index.cp.seed = 0
-    index.train(projected)
+    index.train(projected[basis])
     index.add(projected)
     index.nprobe = NPROBE
     _, candidates = index.search(projected, count + 1)
@@ -263,8 +308,9 @@ class Background:
     Where ``fork`` is not available the work is done in-process.
     """
 
-    def __init__(self, slugs: list[str], texts: list[str]):
+    def __init__(self, slugs: list[str], texts: list[str], arrival: Sequence[int] | None = None):
         self.slugs = slugs
+        self.basis = basis_rows(len(slugs), arrival)
         self.seconds = 0.0  # the computation's own time
         self.peak_mb = 0.0  # the child's peak memory (0 when computed in-process)
         self._process = None
@@ -275,7 +321,9 @@ class Background:
         context = multiprocessing.get_context("fork")
         self._connection, child_end = context.Pipe()
         self._process = context.Process(
-            target=_child, args=(child_end, slugs, texts), name="papershelf-related"
+            target=_child,
+            args=(child_end, slugs, texts, self.basis),
+            name="papershelf-related",
         )
         self._process.start()
         child_end.close()
@@ -290,7 +338,7 @@ class Background:
             raise
         if self._process is None:
             started = time.perf_counter()
-            self._columns = _best_pairs(self.slugs, *_vectors(self._texts), topics)
+            self._columns = _best_pairs(self.slugs, *_vectors(self._texts, self.basis), topics)
             self.seconds = time.perf_counter() - started
         else:
             # The child reads them only once its vectors are done: a thread sends them,
@@ -338,10 +386,10 @@ def _send(connection, topics: list[set[str]]) -> None:
         connection.send(topics)
 
 
-def _child(connection, slugs: list[str], texts: list[str]) -> None:
+def _child(connection, slugs: list[str], texts: list[str], basis: np.ndarray) -> None:
     try:
         started = time.perf_counter()
-        vectors, candidates = _vectors(texts)
+        vectors, candidates = _vectors(texts, basis)
         waiting = time.perf_counter()
         topics = connection.recv()
         started += time.perf_counter() - waiting

@@ -100,7 +100,8 @@ def write_site(db: sqlite_utils.Database, site_url: str) -> None:
         insert(db, "site", rows.site_rows(site_url))
 
 
-def write_related(db: sqlite_utils.Database, related: Iterable[Related]) -> None:
-    """Fill the ``related_papers`` table."""
+def write_related(db: sqlite_utils.Database, related: Iterable[Related], papers: int) -> None:
+    """Fill the ``related_papers`` table, and ``related_basis`` for the ``papers``."""
     with db.conn:
         insert(db, "related_papers", rows.related_rows(related))
+        insert(db, "related_basis", rows.related_basis_rows(papers))

@@ -13,7 +13,7 @@ from typing import TypeVar
 import sqlite_utils
 
 from ..collection.enrichment import Enriched, Record, enrich_papers, read_enrichment
-from ..collection.papers import merge_listings
+from ..collection.papers import arrival_order, merge_listings
 from ..collection.related import Background
 from ..collection.topics import Taxonomy, TopicRules, load_taxonomy
 from ..errors import DatabaseError, InputError, StrictError, display_path, require_file
@@ -167,7 +167,9 @@ def build_database(
     # Related papers are computed in another process while this one matches topics and
     # writes everything else, the full-text index included: both cores work at once.
     related = Background(
-        [p.slug for p in papers], [f"{p.title}. {p.title}. {p.abstract}" for p in papers]
+        [p.slug for p in papers],
+        [f"{p.title}. {p.title}. {p.abstract}" for p in papers],
+        arrival_order(inputs.listings, papers),
     )
     try:
         _write_database(result, clock, inputs, enriched, related, site_url)
@@ -224,7 +226,7 @@ def _write_database(
             related_rows = related.result()
             result.related_seconds, result.related_peak_mb = related.seconds, related.peak_mb
             clock.lap("related")  # only the wait: the rest ran beside the writes
-            write_related(db, related_rows)
+            write_related(db, related_rows, len(papers))
             del related_rows
             _finish(db, db_path)
             os.replace(temporary, db_path)

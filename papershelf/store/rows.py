@@ -19,7 +19,7 @@ from operator import attrgetter
 
 from ..collection.enrichment import FieldSource, Lookup
 from ..collection.papers import Paper
-from ..collection.related import Related
+from ..collection.related import Related, basis_size, next_basis_size
 from ..collection.topics import Candidate, Topic
 from ..errors import DatabaseError
 from ..ingest.listing_names import ListingLabel
@@ -207,6 +207,18 @@ def topic_evidence_rows(matches: dict[str, list[Candidate]]) -> Iterator[tuple]:
 def related_rows(related: Iterable[Related]) -> Iterator[tuple]:
     """``related_papers``: each paper's related papers, best first."""
     return ((r.paper, r.rank, r.related, r.score, r.similarity, r.shared_topics) for r in related)
+
+
+def related_basis_rows(papers: int) -> list[dict]:
+    """``related_basis``: how many of the papers the vocabulary and IDF weights come from,
+    and at how many papers the basis grows next (and every list may change)."""
+    return [
+        {
+            "papers": papers,
+            "basis_papers": basis_size(papers),
+            "next_basis_at": next_basis_size(papers),
+        }
+    ]
 
 
 def site_rows(site_url: str) -> list[dict]:

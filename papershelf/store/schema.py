@@ -179,6 +179,12 @@ SCHEMA: dict[str, dict] = {
         "not_null": {"related_paper", "score", "similarity", "shared_topics"},
         "foreign_keys": [("paper", "papers", "slug"), ("related_paper", "papers", "slug")],
     },
+    # Which papers the related papers' vocabulary and IDF weights come from (one row).
+    "related_basis": {
+        "columns": {"papers": int, "basis_papers": int, "next_basis_at": int},
+        "pk": "papers",
+        "not_null": {"basis_papers", "next_basis_at"},
+    },
     # What the database knows of the site it is published with (site_url from mkdocs.yml),
     # so that the views can give each paper's address there.
     "site": {
