@@ -547,6 +547,60 @@ def topics_check(db_path: Path, labels_path: Path, as_json: bool):
         click.echo(format_report(report), nl=False)
 
 
+@topics.command(name="agree")
+@click.argument("second_path", metavar="SECOND", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--labels",
+    "first_path",
+    default=DEFAULT_LABELS,
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The first reading: the labels 'topics check' measures against.",
+)
+@click.option(
+    "--topics",
+    "topics_path",
+    default=DEFAULT_TOPICS,
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The taxonomy the labels' topics must belong to.",
+)
+@click.option(
+    "--db",
+    "db_path",
+    default=DEFAULT_DB,
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The database the engine is measured in (the default may be absent).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def topics_agree(second_path: Path, first_path: Path, topics_path: Path, db_path, as_json):
+    """Print how far a second reading of the labels agrees with the first.
+
+    On the papers both files label: precision and recall of SECOND's memberships against
+    the first's (overall and per set of the first), topics per paper, primary-topic and
+    exact-set agreement, the papers labelled differently, and the engine's precision and
+    recall against each reading when the database is there.
+    """
+    import dataclasses
+    import json
+
+    from .collection.curation import agree, format_agreement, has_topic_scores
+    from .collection.topics import load_topics
+
+    require_file(topics_path)
+    known = {topic.slug for topic in load_topics(topics_path)}
+    named = click.get_current_context().get_parameter_source("db_path")
+    # A named database must be measurable; the default one is used only when it is.
+    if named is click.core.ParameterSource.DEFAULT and not has_topic_scores(db_path):
+        db_path = None
+    agreement = agree(first_path, second_path, known, db_path)
+    if as_json:
+        click.echo(json.dumps(dataclasses.asdict(agreement), indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_agreement(agreement), nl=False)
+
+
 @topics.command(name="suggest")
 @db_option
 @click.option(

@@ -111,6 +111,8 @@ class Report:
 def load_labels(path: str | Path, known_topics: set[str]) -> list[Label]:
     """Read and check the labels file; problems raise :class:`InputError` with the line."""
     source = display_path(path)
+    if not Path(path).is_file():
+        raise InputError(source, None, "no such labels file")
     try:
         text = Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
@@ -183,7 +185,11 @@ def open_database(path: str | Path) -> sqlite3.Connection:
         raise CurationError(f"{path}: no such database; run 'python build.py db' first")
     connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     for table, columns in _REQUIRED.items():
-        found = {row[1] for row in connection.execute(f"pragma table_info({table})")}
+        try:
+            found = {row[1] for row in connection.execute(f"pragma table_info({table})")}
+        except sqlite3.DatabaseError as error:  # not SQLite at all
+            connection.close()
+            raise CurationError(f"{path}: not a database ({error})") from None
         if not columns <= found:
             connection.close()
             raise CurationError(
@@ -392,6 +398,130 @@ def _wrong(members, truth, evidence) -> tuple[Miss, ...]:
     return tuple(wrong)
 
 
+# --- two readings ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A paper the two readings label differently."""
+
+    paper: str
+    only_first: tuple[str, ...]  # topics only the first reading gives
+    only_second: tuple[str, ...]  # topics only the second reading gives
+    primaries: tuple[str | None, str | None]  # (first's, second's) primary topic
+
+
+@dataclass(frozen=True)
+class EngineFigures:
+    """The engine's memberships measured against one reading, on the papers both label."""
+
+    labels: str
+    papers: int  # of the papers both readings label, those in the database
+    precision: float | None
+    recall: float | None
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """How far a second reading agrees with the first, on the papers both label.
+
+    Precision and recall are the second reading's memberships measured against the first's,
+    micro-averaged as in :class:`Report`; the sets are those the first reading names."""
+
+    first: str
+    second: str
+    papers: int  # labelled in both
+    only_in_first: tuple[str, ...]  # slugs only the first file labels
+    only_in_second: tuple[str, ...]  # slugs only the second file labels
+    first_memberships: int
+    second_memberships: int
+    agreed: int  # memberships both give
+    precision: float | None
+    recall: float | None
+    mean_topics_first: float | None
+    mean_topics_second: float | None
+    primary_agreed: int  # papers whose first topic is the same in both
+    primary_agreement: float | None
+    exact_sets: int  # papers with the same topic set in both
+    sets: tuple[SetFigures, ...]
+    differences: tuple[Difference, ...]
+    db: str | None  # the database the engine was measured in, if any
+    engine: tuple[EngineFigures, ...]  # empty when there is no database
+
+
+def agree(
+    first_path: str | Path,
+    second_path: str | Path,
+    known_topics: set[str],
+    db_path: str | Path | None = None,
+) -> Agreement:
+    """Compare two labels files; with ``db_path``, also measure the engine against each
+    reading on the papers both label (as ``topics check`` measures it)."""
+    first = load_labels(first_path, known_topics)
+    second = load_labels(second_path, known_topics)
+    by_slug = {label.slug: label for label in second}
+    common = [label for label in first if label.slug in by_slug]
+    truth = {label.slug: set(label.topics) for label in common}
+    given = {label.slug: set(by_slug[label.slug].topics) for label in common}
+    agreed = sum(len(truth[p] & given[p]) for p in truth)
+    first_count, second_count = sum(map(len, truth.values())), sum(map(len, given.values()))
+    primary_agreed = sum(
+        1 for label in common if label.topics[:1] == by_slug[label.slug].topics[:1]
+    )
+    engine = ()
+    if db_path is not None:
+        shared = set(truth)
+        engine = tuple(
+            _engine_figures(db_path, path, [label for label in labels if label.slug in shared])
+            for path, labels in ((first_path, first), (second_path, second))
+        )
+    return Agreement(
+        first=display_path(first_path),
+        second=display_path(second_path),
+        papers=len(common),
+        only_in_first=tuple(label.slug for label in first if label.slug not in by_slug),
+        only_in_second=tuple(label.slug for label in second if label.slug not in truth),
+        first_memberships=first_count,
+        second_memberships=second_count,
+        agreed=agreed,
+        precision=_ratio(agreed, second_count),
+        recall=_ratio(agreed, first_count),
+        mean_topics_first=_ratio(first_count, len(common)),
+        mean_topics_second=_ratio(second_count, len(common)),
+        primary_agreed=primary_agreed,
+        primary_agreement=_ratio(primary_agreed, len(common)),
+        exact_sets=sum(1 for p in truth if truth[p] == given[p]),
+        sets=_sets(common, truth, given),
+        differences=_differences(common, by_slug),
+        db=str(db_path) if db_path is not None else None,
+        engine=engine,
+    )
+
+
+def _differences(common: list[Label], second: dict[str, Label]) -> tuple[Difference, ...]:
+    differences = []
+    for label in common:
+        other = second[label.slug].topics
+        primaries = (label.topics[0] if label.topics else None, other[0] if other else None)
+        if set(label.topics) != set(other) or primaries[0] != primaries[1]:
+            only_first = tuple(t for t in label.topics if t not in other)
+            only_second = tuple(t for t in other if t not in label.topics)
+            differences.append(Difference(label.slug, only_first, only_second, primaries))
+    return tuple(sorted(differences, key=lambda d: d.paper))
+
+
+def _engine_figures(db_path: str | Path, labels_path, labels: list[Label]) -> EngineFigures:
+    """``measure``'s figures for these labels only: the same code path, no rules table."""
+    connection = open_database(db_path)
+    try:
+        report, _ = _measure(connection, str(db_path), labels_path, labels, rules_limit=0)
+    finally:
+        connection.close()
+    return EngineFigures(
+        display_path(labels_path), report.labelled, report.precision, report.recall
+    )
+
+
 # --- printing ----------------------------------------------------------------------------
 
 
@@ -539,6 +669,88 @@ def _fraction(value: float | None) -> str:
 
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def format_agreement(agreement: Agreement) -> str:
+    """The agreement as plain text, in the tables of :func:`format_report`."""
+    a = agreement
+    heading = (
+        f"Agreement of two readings: {a.second} (second) against {a.first} (first)\n"
+        f"{_plural(a.papers, 'paper')} labelled in both; {len(a.only_in_first)} only in the "
+        f"first, {len(a.only_in_second)} only in the second (not compared)."
+    )
+    sections = [heading]
+    if a.papers:
+        sections += [_agreement_table(a), _engine_table(a), _difference_table(a)]
+    for source, slugs in ((a.first, a.only_in_first), (a.second, a.only_in_second)):
+        if slugs:
+            lines = [f"Papers only in {source}: {len(slugs)}"]
+            sections.append("\n".join(lines + [f"  {_one_line(slug)}" for slug in slugs]))
+    return "\n\n".join(sections) + "\n"
+
+
+def _agreement_table(a: Agreement) -> str:
+    rows = [
+        (
+            "precision",
+            _fraction(a.precision),
+            f"{a.agreed} of {a.second_memberships} memberships of the second reading",
+        ),
+        (
+            "recall",
+            _fraction(a.recall),
+            f"{a.agreed} of {a.first_memberships} memberships of the first reading",
+        ),
+        (
+            "primary topic",
+            _fraction(a.primary_agreement),
+            f"{a.primary_agreed} of {a.papers} papers: the same first topic",
+        ),
+        (
+            "exact sets",
+            _fraction(_ratio(a.exact_sets, a.papers)),
+            f"{a.exact_sets} of {a.papers} papers: the same topics",
+        ),
+    ]
+    text = "The second reading's memberships against the first's\n"
+    text += _table(("", "", ""), rows, "lrl", header=False)
+    if a.sets:
+        sets = [
+            (s.name, str(s.papers), _fraction(s.precision), _fraction(s.recall)) for s in a.sets
+        ]
+        headers = ("set", "papers", "precision", "recall")
+        text += "\nBy set of the first reading\n" + _table(headers, sets, "lrrr")
+    return (
+        f"{text}\nTopics per paper: {a.mean_topics_first:.2f} in the first reading, "
+        f"{a.mean_topics_second:.2f} in the second"
+    )
+
+
+def _engine_table(a: Agreement) -> str:
+    if a.db is None:
+        return "The engine on these papers: not measured (no database built with topic scores)"
+    rows = [
+        (f.labels, str(f.papers), _fraction(f.precision), _fraction(f.recall)) for f in a.engine
+    ]
+    headers = ("against", "papers", "precision", "recall")
+    return f"The engine on these papers ({a.db})\n" + _table(headers, rows, "lrrr")
+
+
+def _difference_table(a: Agreement) -> str:
+    title = "Papers the readings label differently"
+    if not a.differences:
+        return f"{title}: none"
+    rows = [
+        (
+            _one_line(d.paper),
+            ", ".join(d.only_first) or "—",
+            ", ".join(d.only_second) or "—",
+            "" if d.primaries[0] == d.primaries[1] else " → ".join(p or "—" for p in d.primaries),
+        )
+        for d in a.differences
+    ]
+    headers = ("paper", "only first", "only second", "primary first → second")
+    return f"{title}: {len(rows)}\n" + _table(headers, rows, "llll")
 
 
 # --- proposing topics --------------------------------------------------------------------
