@@ -4,15 +4,23 @@ gives the same database and the same site as a full rebuild."""
 import gzip
 import json
 import shutil
+import tarfile
+from importlib.metadata import version
 
 import pytest
 import sqlite_utils
 from mkdocs.exceptions import Abort
 
-from papershelf.publish.mkdocs_build import PAGES_PER_WORKER, build_pages, load_site_config
+from papershelf.publish.mkdocs_build import (
+    PAGES_PER_WORKER,
+    build_pages,
+    load_site_config,
+    rendering_versions,
+)
+from papershelf.publish.site import build_site
 from papershelf.store.pipeline import build_database
 
-from .conftest import FIXTURES, LISTINGS, TOPICS, build_site_into
+from .conftest import CONFIG, FIXTURES, LISTINGS, METADATA, TOPICS, build_site_into
 
 NEW_LISTING = (
     "new\n\nSubscribe\n\nDaily Papers\n\nNov 20\n\n"
@@ -121,3 +129,58 @@ def test_a_failing_share_fails_the_build_with_its_warning(tmp_path):
     assert "Aborted with 1 warnings in strict mode" in message
     assert "Doc file 'zebra.md' contains a link 'missing.md'" in message
     assert sorted(tmp_path.iterdir()) == [docs, config]  # no site, no share left behind
+
+
+def _build_without_notebooks(listings, root):
+    build_database(listings, TOPICS, root / "papers.db")
+    return build_site(root / "papers.db", root / "site", root / "build" / "docs", CONFIG, METADATA)
+
+
+def _restore_as_the_ci_cache_does(root, archive):
+    """Save ``build/`` and ``site/`` in a POSIX tar (actions/cache's format: the times of
+    the files kept) and put them back in place of the originals."""
+    with tarfile.open(archive, "w", format=tarfile.PAX_FORMAT) as tar:
+        for name in ("build", "site"):
+            tar.add(root / name, arcname=name)
+            shutil.rmtree(root / name)
+    with tarfile.open(archive) as tar:
+        tar.extractall(root, filter="tar")
+
+
+@pytest.mark.parametrize("other_code", [False, True], ids=["same-code", "older-code"])
+def test_a_restored_build_of_other_listings_gives_the_clean_site(tmp_path, other_code):
+    # CI restores the build of an earlier run (other listings, maybe other code) before
+    # building: the result must be the clean build's, byte for byte.
+    listings = tmp_path / "listings"
+    listings.mkdir()
+    shutil.copy(FIXTURES / "simple.txt", listings)
+    cached = tmp_path / "cached"
+    cached.mkdir()
+    _build_without_notebooks(listings, cached)
+    _restore_as_the_ci_cache_does(cached, tmp_path / "cache.tar")
+    stamp_file = cached / "build" / "site-stamp.json"
+    if other_code:  # as left by a run that rendered with another pymdown-extensions
+        stamp = json.loads(stamp_file.read_text(encoding="utf-8"))
+        stamp["versions"]["pymdown-extensions"] = "10.0"
+        stamp_file.write_text(json.dumps(stamp), encoding="utf-8")
+
+    shutil.copy(FIXTURES / "rich.txt", listings)
+    result = _build_without_notebooks(listings, cached)
+    assert result.incremental is not other_code
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    assert not _build_without_notebooks(listings, clean).incremental
+    assert (cached / "papers.db").read_bytes() == (clean / "papers.db").read_bytes()
+    got, expected = _files(cached / "site"), _files(clean / "site")
+    assert sorted(got) == sorted(expected)
+    assert [name for name in expected if got[name] != expected[name]] == []
+
+
+def test_the_stamp_names_the_versions_of_what_renders_the_pages():
+    versions = rendering_versions()
+    # MkDocs, Material, and what they render with, down to their own requirements
+    for name in ("mkdocs", "mkdocs-material", "markdown", "pymdown-extensions", "pygments"):
+        assert versions[name] == version(name)
+    assert {"jinja2", "markupsafe", "backrefs"} <= set(versions)
+    # not Material's extras (Pillow is installed, for matplotlib), nor papershelf's own
+    assert "pillow" not in versions and "papershelf" not in versions

@@ -2,9 +2,10 @@
 
 MkDocs writes into a temporary directory beside the site, which then replaces it: a
 failed build leaves the previous site as it was. When the previous site was built with
-the same configuration and theme, the temporary directory starts as a hard-linked copy
-of it and MkDocs rebuilds only the pages whose Markdown changed (a "dirty" build); every
-file it writes gets a new inode, so the previous site is never touched.
+the same configuration, theme and code (:func:`_stamp`), the temporary directory starts
+as a hard-linked copy of it and MkDocs rebuilds only the pages whose Markdown changed (a
+"dirty" build); every file it writes gets a new inode, so the previous site is never
+touched.
 
 The pages to build are shared among MkDocs processes (by default one per core when there
 are enough pages to repay starting one), each building its share with the whole site
@@ -22,6 +23,7 @@ import hashlib
 import json
 import logging
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -45,6 +47,9 @@ PAGES_PER_WORKER = 400
 
 # Files MkDocs writes on every build, dirty or not.
 _ALWAYS_WRITTEN = ("404.html", "sitemap.xml", "sitemap.xml.gz")
+
+# The distributions that turn the Markdown into HTML (with those they require).
+_RENDERERS = ("mkdocs", "mkdocs-material")
 
 # MkDocs' search plugin, under the names a configuration may give it.
 _SEARCH_PLUGINS = ("search", "material/search")
@@ -296,20 +301,55 @@ def _move_share(share: Path, site: Path) -> None:
 
 
 def _stamp(config_file: Path, site_dir: Path, docs_dir: Path) -> str:
-    """What a site's pages depend on besides their Markdown: config, theme, versions."""
-    from importlib.metadata import version
-
+    """What a site's pages depend on besides their Markdown: the configuration, the theme,
+    this module's code, and the versions of Python and of what renders them. A previous
+    site made otherwise (a build restored from an older run, say) is not reused."""
     digest = hashlib.sha256()
     digest.update(config_file.read_bytes())
     theme = Path(__file__).parent / "theme"
     for path in sorted(theme.rglob("*")):
         if path.is_file():
             digest.update(path.relative_to(theme).as_posix().encode() + path.read_bytes())
-    for package in ("papershelf", "mkdocs", "mkdocs-material"):
-        digest.update(f"{package}={version(package)}".encode())
+    # The plugins this module adds to every build (papershelf's version number does not
+    # change with its code).
+    digest.update(Path(__file__).read_bytes())
     return json.dumps(
-        {"site_dir": str(site_dir), "docs_dir": str(docs_dir), "inputs": digest.hexdigest()}
+        {
+            "site_dir": str(site_dir),
+            "docs_dir": str(docs_dir),
+            "inputs": digest.hexdigest(),
+            # Python's own modules (html.parser, for Markdown's raw HTML) change too.
+            "python": platform.python_version(),
+            "versions": rendering_versions(),
+        }
     )
+
+
+def rendering_versions() -> dict[str, str]:
+    """The versions of MkDocs, Material and of every distribution they require, by name:
+    a newer Markdown extension, Pygments or Jinja2 changes pages whose Markdown did not.
+    Requirements of extras, or of other systems (Windows-only ones), are left out."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    versions: dict[str, str] = {}
+    wanted = list(_RENDERERS)
+    while wanted:
+        name = canonicalize_name(wanted.pop())
+        if name in versions:
+            continue
+        try:
+            found = distribution(name)
+        except PackageNotFoundError:
+            continue
+        versions[name] = found.version
+        for line in found.requires or []:
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                wanted.append(requirement.name)
+    return dict(sorted(versions.items()))
 
 
 def _output_of(relative: Path) -> Path:
