@@ -6,6 +6,7 @@ only the deploy job may write to Pages or mint an OIDC token; no checkout leaves
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import shutil
 import subprocess
@@ -139,3 +140,90 @@ def test_the_enrich_job_is_switched_on_like_the_fetch_and_commits_only_the_cache
     # Only the push step sees the token.
     with_token = [step["name"] for step in enrich["steps"] if "secrets." in str(step)]
     assert with_token == ["Push the cache"]
+
+
+# What the incremental build reuses (see publish.yml's header): the pages' Markdown, the
+# stamp of the site and the site.
+BUILD_CACHE = ["build/docs", "build/site-stamp.json", "site"]
+STATUS_FUNCTIONS = ("success()", "failure()", "always()", "cancelled()")
+
+
+def build_steps() -> list[dict]:
+    return load(PUBLISH)["jobs"]["build"]["steps"]
+
+
+def step_using(job_steps: list[dict], action: str) -> int:
+    (index,) = [
+        i for i, step in enumerate(job_steps) if step.get("uses", "").startswith(action + "@")
+    ]
+    return index
+
+
+def cached_paths(step: dict) -> list[str]:
+    return step["with"]["path"].split()
+
+
+def test_the_build_job_restores_the_previous_build_and_saves_it_after_the_checks():
+    job_steps = build_steps()
+    runs = [step.get("run", "") for step in job_steps]
+    tests = next(i for i, run in enumerate(runs) if "python -m pytest" in run)
+    build = runs.index("python build.py all")
+    checks = next(i for i, step in enumerate(job_steps) if step.get("name") == "Check the result")
+    restore = step_using(job_steps, "actions/cache/restore")
+    save = step_using(job_steps, "actions/cache/save")
+    published = step_using(job_steps, "actions/upload-pages-artifact")
+    # The tests see a clean checkout; the build, the previous one; the next run, this one
+    # once it passed its checks.
+    assert tests < restore < build < checks < save < published
+    assert cached_paths(job_steps[restore]) == cached_paths(job_steps[save]) == BUILD_CACHE
+    assert job_steps[save]["with"]["key"] == "${{ steps.restore.outputs.cache-primary-key }}"
+    # No other job, and no other step, restores or saves a cache.
+    everywhere = [step.get("uses", "") for step in steps(load(PUBLISH))]
+    assert len([uses for uses in everywhere if "cache" in uses]) == 2
+
+
+def test_the_build_cache_key_covers_the_inputs_the_code_and_python():
+    job_steps = build_steps()
+    restore = job_steps[step_using(job_steps, "actions/cache/restore")]["with"]
+    key, fallback = restore["key"], restore["restore-keys"].strip()
+    assert job_steps[step_using(job_steps, "actions/setup-python")]["id"] == "python"
+    assert fallback == "build-${{ runner.os }}-python${{ steps.python.outputs.python-version }}-"
+    # A miss restores the newest earlier build of this system and Python: the key less its hash.
+    assert key.startswith(fallback) and "hashFiles(" in key.removeprefix(fallback)
+    patterns = re.findall(r"'([^']+)'", key)
+    for inputs in (
+        "content/**",
+        "notebooks/**",
+        "mkdocs.yml",
+        "pyproject.toml",
+        "datasets/metadata.yml",
+    ):
+        assert inputs in patterns
+    # Every file of the package (its compiled bytecode aside) is in the key.
+    package = [
+        path.relative_to(REPO).as_posix()
+        for path in (REPO / "papershelf").rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    ]
+    assert [path for path in package if not any(glob_match(path, p) for p in patterns)] == []
+    assert not any(glob_match("papershelf/__pycache__/cli.cpython-311.pyc", p) for p in patterns)
+
+
+def glob_match(path: str, pattern: str) -> bool:
+    """``path`` matches ``pattern`` as hashFiles reads it (``**/`` is any folders, or none)."""
+    return fnmatch.fnmatchcase(path, pattern) or fnmatch.fnmatchcase(
+        path, pattern.replace("**/", "")
+    )
+
+
+def test_the_build_is_saved_only_from_the_default_branch_after_every_step_passed():
+    job_steps = build_steps()
+    condition = job_steps[step_using(job_steps, "actions/cache/save")]["if"]
+    default_branch = "format('refs/heads/{0}', github.event.repository.default_branch)"
+    assert condition.startswith(f"github.ref == {default_branch} && ")
+    # Without a status function the step runs only when every step before it succeeded.
+    assert not any(function in condition for function in STATUS_FUNCTIONS)
+    # No pull request runs this workflow (PyYAML reads the key `on` as True).
+    triggers = load(PUBLISH)[True]
+    assert sorted(triggers) == ["push", "schedule", "workflow_dispatch"]
+    assert triggers["push"] == {"branches": ["main"]}
