@@ -38,6 +38,7 @@ from mkdocs.exceptions import Abort, MkDocsException, PluginError
 from mkdocs.plugins import BasePlugin, PluginCollection
 
 from ..outputs import output_error, replace_directory, temporary_path, writing
+from . import markdown_html
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
@@ -194,6 +195,7 @@ def _build_share(config: MkDocsConfig, pages: frozenset[str], statics: bool) -> 
     from mkdocs.commands.build import build  # not imported by every command of the CLI
 
     config["plugins"] = _without_search(config.plugins)
+    config.markdown_extensions.append(markdown_html.HtmlBlocks())
     config.plugins["papershelf/share"] = _Share(pages, statics)
     config.plugins["papershelf/front-matter"] = _FrontMatterRead()
     with _reporting("mkdocs build failed"), _quiet_dirty_warning():
@@ -310,9 +312,10 @@ def _stamp(config_file: Path, site_dir: Path, docs_dir: Path) -> str:
     for path in sorted(theme.rglob("*")):
         if path.is_file():
             digest.update(path.relative_to(theme).as_posix().encode() + path.read_bytes())
-    # The plugins this module adds to every build (papershelf's version number does not
-    # change with its code).
+    # The plugins and the Markdown extension this module adds to every build
+    # (papershelf's version number does not change with its code).
     digest.update(Path(__file__).read_bytes())
+    digest.update(Path(markdown_html.__file__).read_bytes())
     return json.dumps(
         {
             "site_dir": str(site_dir),
