@@ -95,6 +95,7 @@ class _Renderer:
         self.site_name = site_name
         # Counted once: a label is asked for every appearance on every paper page.
         self.title_counts = Counter(listing["title"] for listing in data.listings.values())
+        self._bibtex: dict[str, str] = {}
         self.site_url = site_url.rstrip("/") + "/" if site_url else ""
         self.db_url = f"{self.site_url}{DOWNLOADS}/papers.db" if self.site_url else ""
         published = bool(self.site_url) and metadata_published
@@ -262,9 +263,15 @@ class _Renderer:
         return citations.atom_feed(feed, entries, self.collection_date)
 
     def bibtex(self, slug: str) -> str:
-        authors = self.data.authors.get(slug, [])
-        url = self.absolute(f"papers/{slug}/")
-        return citations.bibtex_entry(self.data.papers[slug], authors, url)
+        """The paper's entry, drawn once: its page and papers.bib both show it."""
+        entry = self._bibtex.get(slug)
+        if entry is None:
+            authors = self.data.authors.get(slug, [])
+            url = self.absolute(f"papers/{slug}/")
+            entry = self._bibtex[slug] = citations.bibtex_entry(
+                self.data.papers[slug], authors, url
+            )
+        return entry
 
     def papers_bib(self) -> str:
         """Every paper's BibTeX entry, by key (the slug)."""
