@@ -8,7 +8,7 @@ import pytest
 import sqlite_utils
 from bs4 import BeautifulSoup
 
-from papershelf.publish.search import SearchError, finish_index, start_index
+from papershelf.publish.search import SearchError, finish_index, pagefind, start_index
 
 
 def documents(root):
@@ -69,3 +69,26 @@ def test_a_listing_is_found_under_its_title(real_site, real_db):
     for row in sqlite_utils.Database(real_db)["listings"].rows:
         html = (root / "search" / "listings" / row["name"] / "index.html").read_text()
         assert BeautifulSoup(html, "html.parser").h1.get_text() == row["title"]
+
+
+def test_the_index_moves_into_the_new_site_when_the_build_ends(tmp_path):
+    documents = tmp_path / "search"
+    (documents / "papers" / "a").mkdir(parents=True)
+    (documents / "papers" / "a" / "index.html").write_text(
+        '<html lang="en"><body data-pagefind-body><h1>Low-rank adapters</h1></body></html>'
+    )
+    staging, site = tmp_path / ".site.tmp-1-pagefind", tmp_path / ".site.tmp-1"
+    site.mkdir()
+    with pagefind(documents, staging) as index_into, index_into(site):
+        pass  # MkDocs would build the pages here
+    assert (site / "pagefind" / "pagefind.js").is_file()
+    assert not staging.exists()
+
+
+def test_an_error_before_the_end_stops_the_index_and_leaves_nothing(tmp_path):
+    documents = tmp_path / "search"
+    documents.mkdir()
+    staging = tmp_path / ".site.tmp-1-pagefind"
+    with pytest.raises(RuntimeError), pagefind(documents, staging):
+        raise RuntimeError("the pages failed")
+    assert not staging.exists()

@@ -3,20 +3,22 @@
 Pagefind indexes HTML. Instead of the built site (about 40 KB per page of theme,
 navigation and other papers' titles), it reads one small document per paper, topic and
 listing, written here from the database at the path of the page it stands for. The
-index takes a third of the time, is built while MkDocs builds the pages, and a paper
-matches a query by its own words rather than by the titles of its related papers.
+index takes a third of the time, is built while the pages are written and built, and a
+paper matches a query by its own words rather than by the titles of its related papers.
 
 :func:`write_search_documents` writes them from the site data (a rebuild rewrites only
-those whose content changed); :func:`pagefind` indexes them beside the MkDocs build.
+those whose content changed); :func:`pagefind` indexes them beside the rest of the build.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from ..errors import SearchError
@@ -68,16 +70,27 @@ def _document(title: str, parts: list[str], language: str) -> str:
 
 
 @contextmanager
-def pagefind(documents: Path, output: Path) -> Iterator[None]:
-    """Pagefind indexes ``documents`` into ``output`` while the block runs; the block's end
-    waits for it (a failure raises :class:`SearchError`), an error in the block stops it."""
-    process = start_index(documents, output)
+def pagefind(documents: Path, staging: Path) -> Iterator[Callable[[Path], AbstractContextManager]]:
+    """Pagefind indexes ``documents`` into ``staging`` from now on, beside the rest of the
+    build (it needs only the documents, not the pages). Yields what the MkDocs build runs
+    around itself, given the directory that becomes the site: at its end it waits for the
+    index and moves it into that directory's ``pagefind/`` (a failure raises
+    :class:`SearchError`). An error before then stops Pagefind; ``staging`` never stays."""
+    shutil.rmtree(staging, ignore_errors=True)
+    process = start_index(documents, staging)
     try:
-        yield
-    except BaseException:
-        stop_index(process)
-        raise
+        yield functools.partial(_index_into, process, staging)
+    finally:
+        if process.returncode is None:
+            stop_index(process)
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+@contextmanager
+def _index_into(process: subprocess.Popen, staging: Path, directory: Path) -> Iterator[None]:
+    yield
     finish_index(process)
+    staging.rename(directory / "pagefind")
 
 
 def start_index(documents: Path, output: Path) -> subprocess.Popen:

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mkdocs.exceptions import MkDocsException
 
 from ..errors import SiteError
-from ..outputs import writing
+from ..outputs import temporary_path, writing
 from ..timing import Stopwatch
 from .analysis import NotebookError, NotebookPage, notebook_pages
 from .exports import write_downloads
@@ -53,12 +54,9 @@ def build_site(
     workers: int | None = None,
 ) -> SiteResult:
     """Render the site's sources into ``docs_dir`` and build them with MkDocs into
-    ``site_dir`` (see :func:`~papershelf.publish.mkdocs_build.build_pages`).
-
-    With ``notebooks_dir``, its notebooks are executed against the database (results
-    cached in ``cache_dir``) and become the Analysis pages. ``workers`` MkDocs processes
-    share the pages (by default one per core when there are enough pages).
-    """
+    ``site_dir`` (see :func:`~papershelf.publish.mkdocs_build.build_pages`, which
+    ``workers`` MkDocs processes share). With ``notebooks_dir``, its notebooks are executed
+    against the database (cached in ``cache_dir``) and become the Analysis pages."""
     if not db_path.exists():
         raise SiteError(f"{db_path}: no such database; run 'python build.py db' first")
     search_dir = docs_dir.parent / "search"
@@ -67,36 +65,49 @@ def build_site(
     docs = PageWriter(docs_dir)  # one writer for every step: what none wrote is stale
     clock = Stopwatch(seconds := {})
     try:
-        with writing(docs_dir.parent), ThreadPoolExecutor(1, "notebooks") as pool:
+        with (
+            writing(docs_dir.parent),
+            ThreadPoolExecutor(1, "notebooks") as pool,
+            ExitStack() as index,
+        ):
             config = load_site_config(config_file, docs_dir)
             # The notebooks run in their own kernel processes while the pages are written.
             notebooks = pool.submit(_run_notebooks, notebooks_dir, db_path, cache_dir)
             data = load_site_data(db_path, metadata_path)
-            site_url = config.site_url or ""
-            pages = render_site(docs, data, site_url, publish_metadata, config.site_name)
-            write_downloads(docs, db_path, metadata_path)
             write_search_documents(search_dir, data, config.theme["language"] or "en")
+            # Pagefind indexes them on the other core while the pages are written and built.
+            index_into = index.enter_context(pagefind(search_dir, _index_staging(site_dir)))
+            pages = render_site(
+                docs, data, config.site_url or "", publish_metadata, config.site_name
+            )
+            write_downloads(docs, db_path, metadata_path)
             del data  # MkDocs, next, needs the memory more
             clock.lap("pages")
             pages += render_analysis(docs, notebooks.result())
             clock.lap("notebooks")
             render = RenderResult(pages, docs.written, docs.unchanged, docs.remove_stale(), seconds)
-        started = time.perf_counter()
-        only_changed = build_pages(
-            config,
-            site_dir,
-            render.removed,
-            source_date_epoch=data_date_epoch(db_path),
-            incremental=incremental,
-            workers=workers,
-            # Pagefind indexes the search documents while MkDocs builds the pages.
-            beside=lambda directory: pagefind(search_dir, directory / "pagefind"),
-        )
+            started = time.perf_counter()
+            only_changed = build_pages(
+                config,
+                site_dir,
+                render.removed,
+                source_date_epoch=data_date_epoch(db_path),
+                incremental=incremental,
+                workers=workers,
+                beside=index_into,  # the index goes into the new site
+            )
     except (NotebookError, SearchError, MkDocsException) as error:
         raise SiteError(str(error)) from None
     mkdocs_seconds = time.perf_counter() - started
     html_pages = sum(1 for _ in site_dir.rglob("index.html"))
     return SiteResult(site_dir.resolve(), render, html_pages, mkdocs_seconds, only_changed)
+
+
+def _index_staging(site_dir: Path) -> Path:
+    """Where Pagefind writes before its index moves into the new site: beside the site
+    (one filesystem), under a name a later build clears if this one is killed."""
+    temporary = temporary_path(site_dir)
+    return temporary.with_name(f"{temporary.name}-pagefind")
 
 
 def _run_notebooks(
