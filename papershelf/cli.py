@@ -9,9 +9,9 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import closing
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import sqlite_utils
 
 from .errors import require_file
 from .ingest import enrich as enrichment
@@ -24,10 +24,11 @@ from .ingest.fetch import (
 )
 from .ingest.http import Limits
 from .outputs import exclusive_build, site_work_dirs
-from .publish.exports import metadata_json
-from .publish.mkdocs_build import read_site_url
-from .publish.site import build_site
-from .store.pipeline import BuildResult, build_database
+
+# The stages are imported by the commands that run them, not here: 'build.py db' then
+# loads neither MkDocs nor the site's modules (a tenth of a second of its start-up).
+if TYPE_CHECKING:
+    from .store.pipeline import BuildResult
 
 DEFAULT_LISTINGS = "content/listings"
 DEFAULT_TOPICS = "content/topics.yml"
@@ -174,6 +175,9 @@ def run_db(
     enrichment_dir: Path | None = None,
     config_file: Path = Path(DEFAULT_CONFIG),
 ) -> BuildResult:
+    from .publish.site_url import read_site_url
+    from .store.pipeline import build_database
+
     # The database records where the site is published (page_url), from the same
     # configuration the site stage reads.
     site_url = read_site_url(config_file) if config_file.is_file() else ""
@@ -241,6 +245,8 @@ def all_(
 
 
 def run_site(db_path: Path, site_dir: Path, docs_dir: Path, config_file: Path) -> None:
+    from .publish.site import build_site
+
     click.echo("Building the site with MkDocs…", err=True)
     result = build_site(
         db_path, site_dir, docs_dir, config_file, Path(DEFAULT_METADATA), Path(DEFAULT_NOTEBOOKS)
@@ -467,6 +473,10 @@ def serve(db_path: Path, metadata: str, settings_file: Path, port: int, host: st
     """Serve the database read-only in Datasette."""
     if not db_path.exists():
         raise click.ClickException(f"{db_path}: no such database; run 'python build.py db' first")
+    import sqlite_utils
+
+    from .publish.exports import metadata_json
+
     with tempfile.TemporaryDirectory(prefix="papershelf-serve-") as directory:
         # The metadata for this database: its empty tables hidden (as the site publishes it).
         metadata_file = Path(directory) / "metadata.json"

@@ -22,7 +22,7 @@ METADATA = REPO / "datasets" / "metadata.yml"
 @pytest.fixture(scope="session")
 def real_db(tmp_path_factory) -> Path:
     """papers.db built once from the real content/, in a temporary directory."""
-    from papershelf.publish.mkdocs_build import read_site_url
+    from papershelf.publish.site_url import read_site_url
 
     path = tmp_path_factory.mktemp("real") / "papers.db"
     # As 'build.py db' builds it: with the site's address from mkdocs.yml.

@@ -164,7 +164,7 @@ UNSAFE_MARKUP = """() => {
 def hostile_collection(tmp_path_factory):
     """(root, server URL): database and site built from the text, JSON and HTML hostile
     fixtures together, served on 127.0.0.1."""
-    from papershelf.publish.mkdocs_build import read_site_url
+    from papershelf.publish.site_url import read_site_url
     from papershelf.store.pipeline import build_database
 
     from .conftest import CONFIG, FIXTURES, TOPICS, build_site_into

@@ -186,7 +186,7 @@ def test_every_table_and_column_is_described_in_the_metadata(real_db):
 
 
 def test_building_twice_gives_the_same_content(real_db, tmp_path):
-    from papershelf.publish.mkdocs_build import read_site_url
+    from papershelf.publish.site_url import read_site_url
 
     again = tmp_path / "again.db"
     build_database(LISTINGS, TOPICS, again, site_url=read_site_url(CONFIG))

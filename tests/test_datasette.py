@@ -13,7 +13,7 @@ import pytest
 import yaml
 from datasette.app import Datasette
 
-from papershelf.publish.mkdocs_build import read_site_url
+from papershelf.publish.site_url import read_site_url
 from papershelf.store.pipeline import build_database
 
 from .conftest import CONFIG, FIXTURES, METADATA, TOPICS

@@ -16,8 +16,8 @@ from bibtexparser.middlewares import LatexDecodingMiddleware
 from bs4 import BeautifulSoup
 
 from papershelf.publish.citations import FEED_SIZE
-from papershelf.publish.mkdocs_build import read_site_url
 from papershelf.publish.render import paper_header
+from papershelf.publish.site_url import read_site_url
 from papershelf.store.pipeline import build_database
 
 from .conftest import CONFIG, FIXTURES, TOPICS, build_site_into, serve

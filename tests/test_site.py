@@ -8,7 +8,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import sqlite_utils
 
-from papershelf.publish.mkdocs_build import read_site_url
+from papershelf.publish.site_url import read_site_url
 from papershelf.store.schema import data_tables
 
 from .conftest import CONFIG, build_site_into

@@ -27,7 +27,6 @@ import platform
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
@@ -66,13 +65,6 @@ def load_site_config(config_file: Path, docs_dir: Path) -> MkDocsConfig:
     docs_dir = docs_dir.resolve()
     with _reporting(f"{config_file}: invalid MkDocs configuration"):
         return load_config(config_file=str(config_file), docs_dir=str(docs_dir), strict=True)
-
-
-def read_site_url(config_file: Path) -> str:
-    """The address the site is published at (``site_url``), for the database stage, which
-    runs before the docs directory exists."""
-    with tempfile.TemporaryDirectory(prefix="papershelf-docs-") as docs_dir:
-        return load_site_config(config_file, Path(docs_dir)).site_url or ""
 
 
 def build_pages(
