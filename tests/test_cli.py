@@ -1,4 +1,6 @@
 import re
+import subprocess
+import sys
 
 import pytest
 import sqlite_utils
@@ -166,3 +168,24 @@ def test_site_builds_from_another_working_directory_with_a_fresh_checkout_config
     assert result.exit_code == 0, result.output
     assert (work / "site" / "index.html").is_file()
     assert not (checkout / "build").exists()
+
+
+def test_the_database_stage_loads_neither_mkdocs_nor_pandas(fixture_listings, tmp_path):
+    """Start-up is part of the stage's time (issue 18): the main process of 'build.py db'
+    imports neither the site's modules, nor MkDocs' configuration (only its YAML loader),
+    nor pandas (which sqlite-utils would import)."""
+    heavy = ("pandas", "mkdocs.config", "papershelf.publish.site", "papershelf.publish.pages")
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from papershelf.cli import cli\n"
+        f"args = {[str(a) for a in db_args(fixture_listings, tmp_path / 'papers.db')]!r}\n"
+        "result = CliRunner().invoke(cli, args, catch_exceptions=False)\n"
+        "assert result.exit_code == 0, result.output\n"
+        f"print(sorted(name for name in {heavy!r} if name in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert done.stdout == "[]\n"
+    assert (tmp_path / "papers.db").exists()
