@@ -140,7 +140,8 @@ def test_as_many_topics_as_related_papers_support_build(tmp_path):
 
 
 def test_a_related_papers_process_that_dies_is_a_related_error():
-    background = Background(["a", "b"], ["Low-rank adapters.", "Adapters of low rank."])
+    background = Background()
+    background.start(["a", "b"], ["Low-rank adapters.", "Adapters of low rank."])
     os.kill(background._process.pid, signal.SIGKILL)
     background.score([set(), set()])
     with pytest.raises(errors.RelatedError, match=r"ended with code -9 before sending its result"):
@@ -148,7 +149,8 @@ def test_a_related_papers_process_that_dies_is_a_related_error():
 
 
 def test_a_failure_inside_the_related_papers_process_is_one_line():
-    background = Background(["a", "b"], [1, 2])  # not text: scikit-learn fails in the child
+    background = Background()
+    background.start(["a", "b"], [1, 2])  # not text: scikit-learn fails in the child
     background.score([set(), set()])
     with pytest.raises(errors.RelatedError) as raised:
         background.result()

@@ -64,14 +64,16 @@ def test_topic_bonus_breaks_text_ties():
 
 def test_background_process_gives_the_in_process_result(real_db):
     slugs, texts, topics = _inputs(real_db)
-    background = Background(slugs, texts)
+    background = Background()
+    background.start(slugs, texts)
     background.score(topics)
     assert background.result() == related_papers(slugs, texts, topics)
     assert background.seconds > 0
 
 
 def test_background_process_refuses_more_topics_than_fit_and_ends_its_child():
-    background = Background(["a", "b"], ["lora tuning", "lora adapters"])
+    background = Background()
+    background.start(["a", "b"], ["lora tuning", "lora adapters"])
     child = background._process
     with pytest.raises(RelatedError, match="65 topics have papers, .* at most 64"):
         background.score([{f"topic-{i}" for i in range(65)}, set()])  # more than 64 topics
@@ -133,3 +135,11 @@ def test_papers_arrive_by_their_first_listing_then_rank():
     sources = [listing.source for listing in listings]
     keys = [min((sources.index(a.source), a.rank) for a in p.appearances) for p in order]
     assert keys == sorted(keys)
+
+
+def test_background_process_cancelled_before_any_text_ends_its_child():
+    """The child is forked before the inputs are parsed: bad input must end it too."""
+    background = Background()
+    child = background._process
+    background.cancel()
+    assert not child.is_alive() and background._process is None

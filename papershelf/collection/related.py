@@ -130,6 +130,13 @@ def _vectors(texts: list[str], basis: np.ndarray, exact_limit: int = EXACT_LIMIT
         return _tfidf_and_candidates(texts, basis, exact_limit)
 
 
+def _import_for_vectors() -> None:
+    """What :func:`_vectors` imports for every collection, imported ahead (the related
+    process does it while the main one parses)."""
+    import sklearn.feature_extraction.text  # noqa: F401
+    import threadpoolctl  # noqa: F401
+
+
 def _tfidf_and_candidates(texts: list[str], basis: np.ndarray, exact_limit: int):
     n = len(texts)
     if n < 2:
@@ -302,32 +309,40 @@ class Background:
 
     The scikit-learn and faiss steps hold Python's GIL for long stretches, which starves
     a thread writing SQLite rows one by one; a process does not share the GIL. The child
-    inherits the texts through ``fork`` (nothing is copied up front), computes the
+    is forked first, before the caller parses anything, and imports scikit-learn (most
+    of a second) meanwhile; :meth:`start` sends it the texts, and it computes the
     vectors and candidates, which need no topics, while the caller matches topics; then
     it takes the topics (:meth:`score`) and sends back compact columns (:meth:`result`).
     Where ``fork`` is not available the work is done in-process.
     """
 
-    def __init__(self, slugs: list[str], texts: list[str], arrival: Sequence[int] | None = None):
-        self.slugs = slugs
-        self.basis = basis_rows(len(slugs), arrival)
-        self.seconds = 0.0  # the computation's own time
+    def __init__(self):
+        self.slugs: list[str] = []
+        self.basis: np.ndarray = np.zeros(0, dtype=np.int64)
+        self.seconds = 0.0  # the computation's own time, from the texts to the columns
         self.peak_mb = 0.0  # the child's peak memory (0 when computed in-process)
         self._process = None
         self._sender: threading.Thread | None = None
-        self._texts = texts
+        self._texts: list[str] = []
         if "fork" not in multiprocessing.get_all_start_methods():
             return
         context = multiprocessing.get_context("fork")
         self._connection, child_end = context.Pipe()
-        self._process = context.Process(
-            target=_child,
-            args=(child_end, slugs, texts, self.basis),
-            name="papershelf-related",
-        )
+        self._process = context.Process(target=_child, args=(child_end,), name="papershelf-related")
         self._process.start()
         child_end.close()
-        self._texts = None
+
+    def start(
+        self, slugs: list[str], texts: list[str], arrival: Sequence[int] | None = None
+    ) -> None:
+        """Give each paper's slug and text (title twice, then abstract), and the order the
+        papers arrived in (see :func:`basis_rows`)."""
+        self.slugs = slugs
+        self.basis = basis_rows(len(slugs), arrival)
+        if self._process is None:
+            self._texts = texts
+        else:
+            self._send((slugs, texts, self.basis))
 
     def score(self, topics: list[set[str]]) -> None:
         """Give each paper's topics (the bonus for shared topics needs them)."""
@@ -341,12 +356,15 @@ class Background:
             self._columns = _best_pairs(self.slugs, *_vectors(self._texts, self.basis), topics)
             self.seconds = time.perf_counter() - started
         else:
-            # The child reads them only once its vectors are done: a thread sends them,
-            # so that a full pipe does not hold the caller up meanwhile.
-            self._sender = threading.Thread(
-                target=_send, args=(self._connection, topics), name="papershelf-topics"
-            )
-            self._sender.start()
+            self._send(topics)
+
+    def _send(self, message) -> None:
+        # The child reads a message only when it needs it: a thread sends it, so that a
+        # full pipe does not hold the caller up meanwhile, after the previous message.
+        self._sender = threading.Thread(
+            target=_send, args=(self._connection, message, self._sender), name="papershelf-send"
+        )
+        self._sender.start()
 
     def result(self) -> list[Related]:
         if self._process is not None:
@@ -381,13 +399,17 @@ class Background:
         self._process = None
 
 
-def _send(connection, topics: list[set[str]]) -> None:
+def _send(connection, message, previous: threading.Thread | None) -> None:
+    if previous is not None:
+        previous.join()  # messages go whole and in order
     with contextlib.suppress(OSError):  # the child has ended: result() reports how
-        connection.send(topics)
+        connection.send(message)
 
 
-def _child(connection, slugs: list[str], texts: list[str], basis: np.ndarray) -> None:
+def _child(connection) -> None:
     try:
+        _import_for_vectors()
+        slugs, texts, basis = connection.recv()
         started = time.perf_counter()
         vectors, candidates = _vectors(texts, basis)
         waiting = time.perf_counter()

@@ -149,29 +149,28 @@ def build_database(
     """
     result = BuildResult(db_path=Path(db_path))
     clock = Stopwatch(result.seconds, result.peak_mb)
-    inputs = _read_inputs(Path(listings_dir), Path(topics_path), listing_names_path, year, progress)
-    inputs.enrichment = read_enrichment(enrichment_dir)
-    result.warnings.extend(inputs.warnings)
-    clock.lap("parse")
-
-    papers, merge_warnings = merge_listings(inputs.listings)
-    result.warnings.extend(str(w) for w in merge_warnings)
-    enriched = enrich_papers(papers, inputs.enrichment)
-    papers = enriched.papers
-    result.warnings.extend(str(w) for w in enriched.warnings)
-    result.enriched = len({s.paper for s in enriched.field_sources if s.source != "listing"})
-    if strict and result.warnings:
-        raise StrictError(result.warnings)
-    clock.lap("merge")
-
     # Related papers are computed in another process while this one matches topics and
-    # writes everything else, the full-text index included: both cores work at once.
-    related = Background(
-        [p.slug for p in papers],
-        [f"{p.title}. {p.title}. {p.abstract}" for p in papers],
-        arrival_order(inputs.listings, papers),
-    )
+    # writes everything else, the full-text index included: both cores work at once. It
+    # starts first, to import scikit-learn while this one parses.
+    related = Background()
     try:
+        inputs, enriched = _parse_and_merge(
+            result,
+            clock,
+            Path(listings_dir),
+            Path(topics_path),
+            listing_names_path,
+            year,
+            strict,
+            progress,
+            enrichment_dir,
+        )
+        papers = enriched.papers
+        related.start(
+            [p.slug for p in papers],
+            [f"{p.title}. {p.title}. {p.abstract}" for p in papers],
+            arrival_order(inputs.listings, papers),
+        )
         _write_database(result, clock, inputs, enriched, related, site_url)
     finally:
         related.cancel()  # if anything failed before its result was taken
@@ -182,6 +181,34 @@ def build_database(
     result.papers = len(papers)
     result.topics = len(inputs.taxonomy.topics)
     return result
+
+
+def _parse_and_merge(
+    result: BuildResult,
+    clock: Stopwatch,
+    listings_dir: Path,
+    topics_path: Path,
+    listing_names_path: str | Path | None,
+    year: int | None,
+    strict: bool,
+    progress: Progress,
+    enrichment_dir: str | Path | None,
+) -> tuple[_Inputs, Enriched]:
+    """Every input read and the papers merged and enriched; warnings go to ``result``."""
+    inputs = _read_inputs(listings_dir, topics_path, listing_names_path, year, progress)
+    inputs.enrichment = read_enrichment(enrichment_dir)
+    result.warnings.extend(inputs.warnings)
+    clock.lap("parse")
+
+    papers, merge_warnings = merge_listings(inputs.listings)
+    result.warnings.extend(str(w) for w in merge_warnings)
+    enriched = enrich_papers(papers, inputs.enrichment)
+    result.warnings.extend(str(w) for w in enriched.warnings)
+    result.enriched = len({s.paper for s in enriched.field_sources if s.source != "listing"})
+    if strict and result.warnings:
+        raise StrictError(result.warnings)
+    clock.lap("merge")
+    return inputs, enriched
 
 
 def _write_database(
