@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from ..errors import PapershelfError, RelatedError
+from ..imports import pandas_hidden
 
 if TYPE_CHECKING:
     from scipy import sparse
@@ -133,8 +134,10 @@ def _vectors(texts: list[str], basis: np.ndarray, exact_limit: int = EXACT_LIMIT
 def _import_for_vectors() -> None:
     """What :func:`_vectors` imports for every collection, imported ahead (the related
     process does it while the main one parses)."""
-    import sklearn.feature_extraction.text  # noqa: F401
     import threadpoolctl  # noqa: F401
+
+    with pandas_hidden():  # a quarter of a second scikit-learn would spend on it
+        import sklearn.feature_extraction.text  # noqa: F401
 
 
 def _tfidf_and_candidates(texts: list[str], basis: np.ndarray, exact_limit: int):
