@@ -76,7 +76,11 @@ def hostile_pages(tmp_path_factory) -> dict[str, str]:
     build_database(listings, TOPICS, root / "papers.db")
     data = load_site_data(root / "papers.db", METADATA)
     renderer = _Renderer(data, "https://example.org/shelf/", metadata_published=True)
-    return {path: content for path, content in renderer.pages() if path.endswith(".md")}
+    return {
+        path: content if isinstance(content, str) else content.draw()
+        for path, content in renderer.pages()
+        if path.endswith(".md")
+    }
 
 
 def test_hostile_text_in_raw_html_blocks_stays_text(hostile_pages):

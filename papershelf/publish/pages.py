@@ -8,6 +8,7 @@ from __future__ import annotations
 from .analysis import NotebookPage
 from .render import _Renderer, analysis_index, analysis_page
 from .sitedata import SiteData
+from .templating import Drawing
 from .writer import PageWriter
 
 
@@ -26,7 +27,10 @@ def render_site(
     pages = 0
     renderer = _Renderer(data, site_url, publish_metadata, site_name)
     for relative, content in renderer.pages():
-        writer.write(relative, content)
+        if isinstance(content, Drawing):
+            writer.write_drawing(relative, content)
+        else:
+            writer.write(relative, content)
         pages += relative.endswith(".md")
     return pages
 

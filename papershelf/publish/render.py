@@ -22,7 +22,7 @@ from . import citations, pagehead
 from .analysis import NotebookPage
 from .charts import NARROW, WIDE, bar_chart, hbar_chart, svg_size
 from .exports import DOWNLOADS
-from .templating import ENVIRONMENT, format_date, noun, render
+from .templating import ENVIRONMENT, Drawing, format_date, noun, render
 
 if TYPE_CHECKING:
     from .sitedata import SiteData
@@ -405,7 +405,7 @@ class _Renderer:
         head = self.collection_head("Listings", LISTINGS_DESCRIPTION, "listings/", count)
         return render("listings_index.md.j2", listings=listings, head=head)
 
-    def paper_page(self, slug: str) -> str:
+    def paper_page(self, slug: str) -> Drawing:
         data, page = self.data, f"papers/{slug}/"
         paper = data.papers[slug]
         topics = [
@@ -428,8 +428,7 @@ class _Renderer:
         ]
         authors = data.authors.get(slug, [])
         article = pagehead.scholarly_article(paper, authors, self.absolute(page), self.website)
-        return render(
-            "paper.md.j2",
+        context = dict(
             paper=paper,
             header=paper_header(paper, authors),
             authors=authors,
@@ -453,6 +452,9 @@ class _Renderer:
                 citation=pagehead.citation_tags(paper, authors),
             ),
         )
+        # Drawn only when it differs from the page's last drawing (see PageWriter): most
+        # paper pages do not change when papers are added.
+        return Drawing("paper.md.j2", context)
 
     def paper_links(self, slug: str, paper: dict) -> dict | None:
         """The links of the Links section: the richer listings' own (repository, project

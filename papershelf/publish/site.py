@@ -62,7 +62,7 @@ def build_site(
     search_dir = docs_dir.parent / "search"
     cache_dir = cache_dir or docs_dir.parent / "cache" / "notebooks"
     publish_metadata = bool(metadata_path and metadata_path.exists())
-    docs = PageWriter(docs_dir)  # one writer for every step: what none wrote is stale
+    docs = PageWriter(docs_dir, docs_dir.parent / "page-keys.json")  # one for all steps
     clock = Stopwatch(seconds := {})
     try:
         with (
@@ -85,7 +85,7 @@ def build_site(
             clock.lap("pages")
             pages += render_analysis(docs, notebooks.result())
             clock.lap("notebooks")
-            render = RenderResult(pages, docs.written, docs.unchanged, docs.remove_stale(), seconds)
+            render = RenderResult(pages, docs.written, docs.unchanged, docs.finish(), seconds)
             started = time.perf_counter()
             only_changed = build_pages(
                 config,

@@ -19,9 +19,13 @@ Nothing else turns text into markup: a template that forgets a filter still show
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import json
+import pickle
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
@@ -185,3 +189,37 @@ ENVIRONMENT = _environment()
 
 def render(template: str, **context: object) -> str:
     return ENVIRONMENT.get_template(template).render(context)
+
+
+class Drawing(NamedTuple):
+    """A template and its context, not drawn yet: what a writer that already holds the
+    same drawing (the same :attr:`key`) need not draw again."""
+
+    template: str
+    context: dict
+
+    @property
+    def key(self) -> str:
+        """What the drawing depends on: the template's code and the context. Templates are
+        pure (no global state, StrictUndefined), so equal keys draw equal text."""
+        digest = hashlib.sha256(_code_digest())
+        digest.update(self.template.encode())
+        digest.update(pickle.dumps(self.context, protocol=5))
+        return digest.hexdigest()
+
+    def draw(self) -> str:
+        return render(self.template, **self.context)
+
+
+@functools.cache
+def _code_digest() -> bytes:
+    """The templates, the code that draws them (all of papershelf's modules: filters call
+    some outside this package) and the versions of Jinja and MarkupSafe."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(f"{version('jinja2')} {version('markupsafe')}".encode())
+    root = Path(__file__).parents[1]
+    for path in sorted([*root.rglob("*.py"), *(Path(__file__).parent / "templates").rglob("*")]):
+        if path.is_file():
+            digest.update(path.relative_to(root).as_posix().encode() + path.read_bytes())
+    return digest.digest()

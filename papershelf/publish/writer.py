@@ -8,18 +8,56 @@ none of them wrote in this run is stale and :meth:`PageWriter.remove_stale` remo
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 from pathlib import Path
 
+from ..outputs import temporary_path
+from .templating import Drawing
+
 
 class PageWriter:
-    """Writes files under ``root`` only when their content changes."""
+    """Writes files under ``root`` only when their content changes.
 
-    def __init__(self, root: Path):
+    With a ``keys_file``, a page given as a :class:`~.templating.Drawing` is not even
+    drawn when the file holds what the same drawing gave last time: its key and the
+    file's size and modification time are as recorded then (:meth:`save_keys`)."""
+
+    def __init__(self, root: Path, keys_file: Path | None = None):
         self.root = root
         self.written: list[str] = []
         self.unchanged = 0
         self.seen: set[Path] = set()
+        self.keys_file = keys_file
+        self._previous_keys = _read_keys(keys_file)
+        self._keys: dict[str, list] = {}
+
+    def write_drawing(self, relative: str, drawing: Drawing) -> None:
+        """Write what ``drawing`` draws, or keep the file if it holds that already."""
+        path, key = self.root / relative, drawing.key
+        kept = self._previous_keys.get(relative)
+        if kept and kept[0] == key and kept[1:] == _identity(path):
+            self.seen.add(path)
+            self.unchanged += 1
+        else:
+            self.write(relative, drawing.draw())
+            kept = [key, *_identity(path)]
+        self._keys[relative] = kept
+
+    def finish(self) -> list[str]:
+        """Once every page is written: remove the stale files (returned) and record the
+        keys of this run's drawings."""
+        removed = self.remove_stale()
+        self.save_keys()
+        return removed
+
+    def save_keys(self) -> None:
+        if self.keys_file is None:
+            return
+        temporary = temporary_path(self.keys_file)
+        temporary.write_text(json.dumps(self._keys, sort_keys=True), encoding="utf-8")
+        temporary.replace(self.keys_file)
 
     def write(self, relative: str, content: str | bytes) -> None:
         path = self.root / relative
@@ -52,6 +90,27 @@ class PageWriter:
                 removed.append(str(path.relative_to(self.root)))
                 path.unlink()
         return removed
+
+
+def _identity(path: Path) -> list[int]:
+    """The file's size and modification time (nanoseconds), or nothing if it is gone."""
+    try:
+        status = os.stat(path)
+    except FileNotFoundError:
+        return []
+    return [status.st_size, status.st_mtime_ns]
+
+
+def _read_keys(keys_file: Path | None) -> dict[str, list]:
+    """The keys a previous run recorded; none if there are none or they are unreadable
+    (then every page is drawn, as in a first build)."""
+    if keys_file is None:
+        return {}
+    try:
+        keys = json.loads(keys_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return keys if isinstance(keys, dict) else {}
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -1,0 +1,69 @@
+"""The docs writer: a page is rewritten only when its content changes, and a page given as
+a drawing is not even drawn when the file still holds what the same drawing gave."""
+
+import os
+
+from papershelf.publish.templating import Drawing
+from papershelf.publish.writer import PageWriter
+
+
+class CountedDrawing:
+    """A drawing that counts how often it is drawn (the writer asks only for these two)."""
+
+    def __init__(self, key: str, text: str):
+        self.key, self.text, self.drawn = key, text, 0
+
+    def draw(self) -> str:
+        self.drawn += 1
+        return self.text
+
+
+def _run(tmp_path, drawing, keys_name="keys.json"):
+    writer = PageWriter(tmp_path / "docs", tmp_path / keys_name)
+    writer.write_drawing("papers/a.md", drawing)
+    writer.finish()
+    return writer
+
+
+def test_an_unchanged_drawing_is_not_drawn_again(tmp_path):
+    first = CountedDrawing("k1", "# A\n")
+    assert _run(tmp_path, first).written == ["papers/a.md"]
+    again = CountedDrawing("k1", "# A\n")
+    writer = _run(tmp_path, again)
+    assert (again.drawn, writer.written, writer.unchanged) == (0, [], 1)
+    assert (tmp_path / "docs" / "papers" / "a.md").read_text() == "# A\n"
+
+
+def test_a_new_key_is_drawn_and_written(tmp_path):
+    _run(tmp_path, CountedDrawing("k1", "# A\n"))
+    changed = CountedDrawing("k2", "# A, changed\n")
+    assert _run(tmp_path, changed).written == ["papers/a.md"]
+    assert changed.drawn == 1
+    assert (tmp_path / "docs" / "papers" / "a.md").read_text() == "# A, changed\n"
+
+
+def test_a_file_changed_since_its_drawing_is_drawn_again(tmp_path):
+    _run(tmp_path, CountedDrawing("k1", "# A\n"))
+    page = tmp_path / "docs" / "papers" / "a.md"
+    page.write_text("# edited by hand\n")
+    os.utime(page, ns=(0, 0))
+    again = CountedDrawing("k1", "# A\n")
+    assert _run(tmp_path, again).written == ["papers/a.md"]
+    assert again.drawn == 1 and page.read_text() == "# A\n"
+    page.unlink()  # and a file that is gone
+    assert _run(tmp_path, CountedDrawing("k1", "# A\n")).written == ["papers/a.md"]
+
+
+def test_unreadable_keys_mean_every_page_is_drawn(tmp_path):
+    _run(tmp_path, CountedDrawing("k1", "# A\n"))
+    (tmp_path / "keys.json").write_text("{not json")
+    again = CountedDrawing("k1", "# A\n")
+    writer = _run(tmp_path, again)
+    assert again.drawn == 1 and writer.unchanged == 1  # drawn, found equal, not rewritten
+
+
+def test_a_drawing_s_key_follows_its_template_and_context():
+    one = Drawing("paper.md.j2", {"title": "A", "related": [{"title": "B"}]})
+    assert one.key == Drawing("paper.md.j2", {"title": "A", "related": [{"title": "B"}]}).key
+    assert one.key != Drawing("paper.md.j2", {"title": "A", "related": [{"title": "C"}]}).key
+    assert one.key != Drawing("topic.md.j2", one.context).key
