@@ -530,8 +530,15 @@ def topics(ctx: click.Context) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="The labelled papers (YAML); without it, only the figures that need no labels.",
 )
+@click.option(
+    "--set",
+    "only_set",
+    metavar="NAME",
+    help="Only the labelled papers of this set (e.g. development: tune without seeing "
+    "the held-out papers).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-def topics_check(db_path: Path, labels_path: Path, as_json: bool):
+def topics_check(db_path: Path, labels_path: Path, only_set: str | None, as_json: bool):
     """Print precision, recall and what explains them.
 
     From the database and the labels: precision and recall (overall, per topic, per labelled
@@ -547,7 +554,7 @@ def topics_check(db_path: Path, labels_path: Path, as_json: bool):
     if named is not click.core.ParameterSource.DEFAULT and not labels_path.exists():
         # Only the default file may be absent: a named one that is not there is a typo.
         raise click.ClickException(f"{labels_path}: no such labels file")
-    report, warnings = measure(db_path, labels_path)
+    report, warnings = measure(db_path, labels_path, only_set=only_set)
     for warning in warnings:
         click.echo(f"Warning: {warning}", err=True)
     if as_json:

@@ -555,3 +555,21 @@ def test_real_second_reading_agreement_and_the_engine_against_it(real_db):
     ]
     engine = [(e.papers, round(e.precision, 3), round(e.recall, 3)) for e in a.engine]
     assert engine == [(40, 0.887, 0.733), (40, 0.831, 0.728)]
+
+
+def test_check_of_one_set_counts_and_shows_only_its_papers(labelled):
+    db, labels = labelled
+    report, warnings = measure(db, labels, only_set="development")
+    assert (report.labelled, [s.name for s in report.sets]) == (2, ["development"])
+    whole = measure(db, labels)[0]
+    every = {m.paper for m in whole.near_misses + whole.wrong}
+    shown = {m.paper for m in report.near_misses + report.wrong}
+    assert shown <= {"p1", "p2"} and every - shown  # held-out papers were shown before
+    assert warnings == []  # 'ghost' is a held-out paper
+    output = run("topics", "check", "--db", db, "--labels", labels, "--set", "held-out").output
+    assert "p1" not in output and "p2" not in output
+    wrong = run("topics", "check", "--db", db, "--labels", labels, "--set", "test")
+    assert wrong.exit_code == 1
+    assert wrong.output == (
+        f"Error: {labels}: no labelled paper of set 'test' (sets: development, held-out)\n"
+    )

@@ -253,20 +253,37 @@ def _one_line(text: str) -> str:
 
 
 def measure(
-    db_path: str | Path, labels_path: str | Path | None, rules_limit: int = 20
+    db_path: str | Path,
+    labels_path: str | Path | None,
+    rules_limit: int = 20,
+    only_set: str | None = None,
 ) -> tuple[Report, list[str]]:
     """The figures of ``topics check`` and the warnings (labelled papers not in the database).
 
-    ``labels_path`` None or missing: the figures that need no labels only.
+    ``labels_path`` None or missing: the figures that need no labels only. ``only_set``:
+    only the labelled papers of that set count and are shown (a curator tuning on the
+    development set never sees a held-out paper).
     """
     connection = open_database(db_path)
     try:
         labels = None
         if labels_path is not None and Path(labels_path).exists():
             labels = load_labels(labels_path, topic_slugs(connection))
+            if only_set is not None:
+                labels = _of_set(labels, only_set, labels_path)
         return _measure(connection, str(db_path), labels_path, labels, rules_limit)
     finally:
         connection.close()
+
+
+def _of_set(labels: list[Label], name: str, labels_path: str | Path) -> list[Label]:
+    kept = [label for label in labels if label.set == name]
+    if not kept:
+        sets = ", ".join(sorted({label.set for label in labels if label.set})) or "none"
+        raise CurationError(
+            f"{display_path(labels_path)}: no labelled paper of set {name!r} (sets: {sets})"
+        )
+    return kept
 
 
 def _measure(connection, db: str, labels_path, labels, rules_limit) -> tuple[Report, list[str]]:
