@@ -546,18 +546,20 @@ def build_in_process(case: Case, directory: Path) -> Outcome:
     from papershelf.collection.topics import TopicRules
     from papershelf.errors import InputError
     from papershelf.ingest.formats import read_listing
-    from papershelf.store.database import write_collection
+    from papershelf.store.database import write_collection, write_topic_matches
+    from papershelf.store.pipeline import check_foreign_keys
     from papershelf.store.schema import ensure_db_shape
 
     listings_dir = write_listings(case, directory)
     try:
         listings = [read_listing(path) for path in sorted(listings_dir.iterdir())]
         papers, _ = merge_listings(listings)
-        rules = TopicRules(_topics())
-        matches = {paper.slug: rules.match(paper.title, paper.abstract) for paper in papers}
         db = sqlite_utils.Database(memory=True)
         ensure_db_shape(db, indexes=False)
-        write_collection(db, listings, papers, _topics(), matches)
+        db.execute("pragma foreign_keys = off")  # checked once at the end, as the stage does
+        members = write_topic_matches(db, TopicRules(_topics()), papers)
+        write_collection(db, listings, papers, _topics(), members)
+        check_foreign_keys(db, "papers.db")
         db.close()
     except InputError as error:
         problem = check_error(case, error.path, error.line)

@@ -290,3 +290,15 @@ def test_a_row_with_other_columns_than_its_table_is_refused():
     with pytest.raises(DatabaseError, match="a row of site has the columns"):
         insert(db, "site", [{"name": "site_url", "value": "/", "extra": 1}])
     assert db["site"].count == 0
+
+
+def test_topics_matched_a_chunk_at_a_time_give_the_same_rows(real_db, tmp_path, monkeypatch):
+    from papershelf.store import database
+
+    monkeypatch.setattr(database, "MATCH_CHUNK", 7)  # chunks that split the 290 papers unevenly
+    chunked = tmp_path / "chunked.db"
+    build_database(LISTINGS, TOPICS, chunked)
+    for table in ("paper_topics", "topic_scores", "topic_evidence", "topics"):
+        with sqlite3.connect(real_db) as whole, sqlite3.connect(chunked) as parts:
+            query = f"select * from {table} order by rowid"
+            assert parts.execute(query).fetchall() == whole.execute(query).fetchall(), table

@@ -12,7 +12,7 @@ import sqlite_utils
 from ..collection.enrichment import Enriched
 from ..collection.papers import Paper
 from ..collection.related import Related
-from ..collection.topics import Candidate, Topic
+from ..collection.topics import Topic, TopicRules
 from ..errors import DatabaseError
 from ..ingest.listing_names import ListingLabel, label
 from ..ingest.parse import Listing
@@ -58,18 +58,41 @@ def _checker(table: str, columns: list[str]):
     return checked
 
 
+# Papers matched and written at a time: the evidence of every paper at once would be most
+# of the stage's memory (0.9 GB at 100,000 papers).
+MATCH_CHUNK = 2000
+
+
+def write_topic_matches(
+    db: sqlite_utils.Database, rules: TopicRules, papers: list[Paper]
+) -> list[set[str]]:
+    """Match the papers (sorted by slug) against the topics' rules a chunk at a time and
+    write each chunk's memberships, scores and evidence; returns each paper's topics."""
+    members = []
+    for start in range(0, len(papers), MATCH_CHUNK):
+        chunk = papers[start : start + MATCH_CHUNK]
+        matches = {paper.slug: rules.match(paper.title, paper.abstract) for paper in chunk}
+        with db.conn:
+            insert(db, "paper_topics", rows.paper_topic_rows(matches))
+            insert(db, "topic_scores", rows.topic_score_rows(matches))
+            insert(db, "topic_evidence", rows.topic_evidence_rows(matches))
+        members += [{c.topic for c in matches[paper.slug] if c.member} for paper in chunk]
+    return members
+
+
 def write_collection(
     db: sqlite_utils.Database,
     listings: Iterable[Listing],
     papers: list[Paper],
     topics: list[Topic],
-    matches: dict[str, list[Candidate]],
+    members: list[set[str]],
     retired: dict[str, str] | None = None,
     labels: dict[str, ListingLabel] | None = None,
     enriched: Enriched | None = None,
 ) -> None:
-    """Fill an empty database shaped by :func:`ensure_db_shape`, all but the related
-    papers (:func:`write_related`), and index its text for full-text search.
+    """Fill a database shaped by :func:`ensure_db_shape`, after
+    :func:`write_topic_matches` gave each paper's topics (``members``), with all but the
+    related papers (:func:`write_related`), and index its text for full-text search.
     ``labels``: each listing's title, source and date (by default from the listing);
     ``enriched``: the lookups and provenance of enrichment, when the cache had records
     (the database is shaped with ``enrichment=True``)."""
@@ -81,12 +104,9 @@ def write_collection(
         insert(db, "papers", rows.paper_rows(papers))
         insert(db, "authors", rows.author_rows(papers))
         insert(db, "paper_authors", rows.paper_author_rows(papers))
-        insert(db, "topics", rows.topic_rows(topics, matches))
+        insert(db, "topics", rows.topic_rows(topics, members))
         insert(db, "paper_listings", rows.paper_listing_rows(papers))
         insert(db, "retired_topics", rows.retired_topic_rows(retired or {}))
-        insert(db, "paper_topics", rows.paper_topic_rows(matches))
-        insert(db, "topic_scores", rows.topic_score_rows(matches))
-        insert(db, "topic_evidence", rows.topic_evidence_rows(matches))
         insert(db, "links", rows.link_rows(papers))
         if enriched is not None and enriched.present:
             insert(db, "enrichment", rows.enrichment_rows(enriched.lookups))

@@ -29,7 +29,7 @@ from ..ingest.listing_names import (
 from ..ingest.parse import Listing
 from ..outputs import temporary_path, writing
 from ..timing import Stopwatch
-from .database import write_collection, write_related, write_site
+from .database import write_collection, write_related, write_site, write_topic_matches
 from .schema import ensure_db_shape
 
 T = TypeVar("T")
@@ -219,17 +219,9 @@ def _write_database(
     related: Background,
     site_url: str,
 ) -> None:
-    """Match topics, then write the database aside and put it in place of ``db_path``."""
+    """Write the database aside, topics matched first (the related papers need them),
+    and put it in place of ``db_path``."""
     papers = enriched.papers
-    topics = inputs.taxonomy.topics
-    rules = TopicRules(topics)
-    matches = {paper.slug: rules.match(paper.title, paper.abstract) for paper in papers}
-    members = [{c.topic for c in matches[p.slug] if c.member} for p in papers]
-    related.score(members)
-    result.uncategorised = [
-        (p.slug, p.title) for p, topics_of in zip(papers, members, strict=True) if not topics_of
-    ]
-    clock.lap("topics")
     db_path = result.db_path
     temporary = temporary_path(db_path)
     # A full or read-only disk is an OutputError naming the database, not a traceback.
@@ -238,12 +230,18 @@ def _write_database(
             db_path.parent.mkdir(parents=True, exist_ok=True)
             temporary.unlink(missing_ok=True)
             db = _bulk_loading(temporary, enrichment=enriched.present)
+            members = write_topic_matches(db, TopicRules(inputs.taxonomy.topics), papers)
+            related.score(members)
+            result.uncategorised = [
+                (p.slug, p.title) for p, topics in zip(papers, members, strict=True) if not topics
+            ]
+            clock.lap("topics")
             write_collection(
                 db,
                 inputs.listings,
                 papers,
-                topics,
-                matches,
+                inputs.taxonomy.topics,
+                members,
                 inputs.taxonomy.retired,
                 inputs.labels,
                 enriched,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from operator import attrgetter
 
@@ -154,12 +155,10 @@ def link_rows(papers: Iterable[Paper]) -> Iterator[dict]:
             }
 
 
-def topic_rows(topics: Iterable[Topic], matches: dict[str, list[Candidate]]) -> Iterator[dict]:
-    """``topics``, in the taxonomy's order, with how many papers each has."""
-    paper_counts: dict[str, int] = {}
-    for candidates in matches.values():
-        for candidate in candidates:
-            paper_counts[candidate.topic] = paper_counts.get(candidate.topic, 0) + candidate.member
+def topic_rows(topics: Iterable[Topic], members: Iterable[set[str]]) -> Iterator[dict]:
+    """``topics``, in the taxonomy's order, with how many papers each has (``members``:
+    each paper's topics)."""
+    paper_counts = Counter(topic for paper_topics in members for topic in paper_topics)
     for topic in topics:
         yield {
             "slug": topic.slug,
