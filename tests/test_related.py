@@ -1,3 +1,10 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 import sqlite_utils
 
@@ -98,18 +105,28 @@ def _lists(related):
     return lists
 
 
-def test_new_papers_change_an_earlier_paper_s_list_only_where_they_enter_it(real_db):
+@pytest.mark.parametrize(
+    "exact_limit",
+    [
+        5000,  # every pair scored, before and after
+        287,  # 285 papers before, 290 after: the basis (235), not the count, decides the method
+    ],
+)
+def test_new_papers_change_an_earlier_paper_s_list_only_where_they_enter_it(real_db, exact_limit):
     slugs, texts, topics = _inputs(real_db)
     new = set(slugs[3::60])  # 5 papers arrive last; the basis stays the same size
     earlier = [i for i, slug in enumerate(slugs) if slug not in new]
     assert basis_size(len(earlier)) == basis_size(len(slugs))
     before = _lists(
         related_papers(
-            [slugs[i] for i in earlier], [texts[i] for i in earlier], [topics[i] for i in earlier]
+            [slugs[i] for i in earlier],
+            [texts[i] for i in earlier],
+            [topics[i] for i in earlier],
+            exact_limit=exact_limit,
         )
     )
     arrival = earlier + [i for i, slug in enumerate(slugs) if slug in new]
-    after = _lists(related_papers(slugs, texts, topics, arrival=arrival))
+    after = _lists(related_papers(slugs, texts, topics, exact_limit=exact_limit, arrival=arrival))
     changed = 0
     for paper, listed in before.items():
         kept = [item for item in after[paper] if item[0] not in new]
@@ -143,3 +160,35 @@ def test_background_process_cancelled_before_any_text_ends_its_child():
     child = background._process
     background.cancel()
     assert not child.is_alive() and background._process is None
+
+
+def _running(pid: int) -> bool:
+    """Whether the process exists and has not ended (a zombie has ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_the_related_process_ends_when_the_build_is_killed():
+    script = (
+        "import os, signal\n"
+        "from papershelf.collection.related import Background\n"
+        "background = Background()\n"
+        "print(background._process.pid, flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)  # no clean-up: a kill -9, an out-of-memory kill\n"
+    )
+    # Not run(): an orphaned child would hold the output pipe open, and run() would wait.
+    with subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE) as build:
+        child = int(build.stdout.readline())
+        build.wait()
+    try:
+        deadline = time.monotonic() + 60  # a bound on waiting, not a speed check
+        while _running(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _running(child)
+    finally:
+        if _running(child):
+            os.kill(child, signal.SIGKILL)

@@ -350,3 +350,24 @@ def test_a_page_whose_front_matter_cannot_be_read_fails_the_build(tmp_path):
     with pytest.raises(Abort, match="index.md: its front matter could not be read"):
         build_pages(load_site_config(config, docs), tmp_path / "site", [], source_date_epoch=0)
     assert not (tmp_path / "site").exists()
+
+
+def test_marked_html_blocks_come_out_as_python_markdown_would_give_them(real_site):
+    """The blocks handed to Python-Markdown's stash unparsed (markdown_html) are the same
+    HTML Python-Markdown gives when it parses them, and no marker reaches a page."""
+    import markdown
+
+    from papershelf.publish.markdown_html import END, START, HtmlBlocks
+
+    root, _ = real_site
+    pages = sorted((root / "site").rglob("*.html"))
+    assert not [p for p in pages if START in p.read_text() or END in p.read_text()]
+    sources = sorted((root / "docs").rglob("*.md"))
+    marked = [p for p in sources if START in p.read_text()]
+    assert len(marked) > 290  # every paper page, and the index, topic and listing pages
+    extensions = ["tables", "fenced_code", "attr_list", "md_in_html", "toc"]
+    for path in marked:
+        text = path.read_text().split("\n---\n", 1)[1]  # after the front matter
+        plain = text.replace(START + "\n", "").replace("\n" + END, "")
+        stashed = markdown.markdown(text, extensions=[*extensions, HtmlBlocks()])
+        assert stashed == markdown.markdown(plain, extensions=extensions), path.name

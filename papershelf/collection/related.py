@@ -10,8 +10,9 @@ therefore leaves every earlier paper's vector exactly as it was, and an earlier 
 list changes only where a new paper enters it; a full build from the same inputs picks
 the same basis, so an incremental build and a full one give the same lists.
 
-Up to ``EXACT_LIMIT`` papers every pair is scored, a chunk of rows at a time, so memory
-grows with ``CHUNK * papers``, never ``papers ** 2``. Beyond it, the TF-IDF vectors are
+While the basis has at most ``EXACT_LIMIT`` papers, every pair is scored, a chunk of rows
+at a time, so memory grows with ``CHUNK * papers``, never ``papers ** 2`` (the method, too,
+changes only when the basis grows). Beyond it, the TF-IDF vectors are
 projected to ``COMPONENTS`` dimensions (latent semantic analysis) and a nearest-neighbour
 index (faiss, inverted lists) proposes ``CANDIDATES`` papers per paper, which are then
 scored exactly as above: the cost grows about linearly with the number of papers. The
@@ -119,8 +120,8 @@ def _as_rows(slugs: list[str], columns: tuple[np.ndarray, ...]) -> list[Related]
 
 
 def _vectors(texts: list[str], basis: np.ndarray, exact_limit: int = EXACT_LIMIT):
-    """TF-IDF vectors, and above ``exact_limit`` papers the candidate neighbours of each
-    (None: every pair is a candidate). The part that needs no topics."""
+    """TF-IDF vectors, and above ``exact_limit`` papers in the basis the candidate
+    neighbours of each (None: every pair is a candidate). The part that needs no topics."""
     from threadpoolctl import threadpool_limits
 
     # One thread for BLAS (the projection) and OpenMP (faiss): the work comes in pieces
@@ -144,7 +145,8 @@ def _tfidf_and_candidates(texts: list[str], basis: np.ndarray, exact_limit: int)
     n = len(texts)
     if n < 2:
         return None, None
-    large = n > exact_limit
+    # Decided by the basis, so that the method changes only when the basis grows.
+    large = len(basis) > exact_limit
     try:
         vectors = _tfidf(texts, basis, large)
     except ValueError:  # no word is kept (only stop words): no text is like another
@@ -331,7 +333,9 @@ class Background:
             return
         context = multiprocessing.get_context("fork")
         self._connection, child_end = context.Pipe()
-        self._process = context.Process(target=_child, args=(child_end,), name="papershelf-related")
+        self._process = context.Process(
+            target=_child, args=(child_end, self._connection), name="papershelf-related"
+        )
         self._process.start()
         child_end.close()
 
@@ -409,7 +413,10 @@ def _send(connection, message, previous: threading.Thread | None) -> None:
         connection.send(message)
 
 
-def _child(connection) -> None:
+def _child(connection, parent_end) -> None:
+    # The fork copied the parent's end too: closed here, the pipe ends (EOFError below)
+    # when the parent does, however it ends, instead of keeping this process waiting.
+    parent_end.close()
     try:
         _import_for_vectors()
         slugs, texts, basis = connection.recv()

@@ -105,8 +105,9 @@ def build_site(
 
 def _index_staging(site_dir: Path) -> Path:
     """Where Pagefind writes before its index moves into the new site: beside the site
-    (one filesystem), under a name a later build clears if this one is killed."""
-    temporary = temporary_path(site_dir)
+    (one filesystem), under a name a later build clears if this one is killed. Beside
+    the resolved site, as the new site is built (a symbolic link may point elsewhere)."""
+    temporary = temporary_path(site_dir.resolve())
     return temporary.with_name(f"{temporary.name}-pagefind")
 
 
