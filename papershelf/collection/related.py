@@ -6,9 +6,11 @@ the best ``per_paper`` others are kept, ties going to the smaller slug.
 
 The vocabulary and its IDF weights come from a *basis*: the papers that arrived first
 (see :func:`basis_rows`), whose number grows in steps of a quarter. Adding a few papers
-therefore leaves every earlier paper's vector exactly as it was, and an earlier paper's
-list changes only where a new paper enters it; a full build from the same inputs picks
-the same basis, so an incremental build and a full one give the same lists.
+therefore leaves every earlier paper's vector exactly as it was, and while every pair is
+scored an earlier paper's list changes only where a new paper enters it (with the index
+below, a new paper can also take another's place among a paper's candidates). A full
+build from the same inputs picks the same basis, so an incremental build and a full one
+give the same lists.
 
 While the basis has at most ``EXACT_LIMIT`` papers, every pair is scored, a chunk of rows
 at a time, so memory grows with ``CHUNK * papers``, never ``papers ** 2`` (the method, too,
