@@ -67,3 +67,13 @@ def test_a_drawing_s_key_follows_its_template_and_context():
     assert one.key == Drawing("paper.md.j2", {"title": "A", "related": [{"title": "B"}]}).key
     assert one.key != Drawing("paper.md.j2", {"title": "A", "related": [{"title": "C"}]}).key
     assert one.key != Drawing("topic.md.j2", one.context).key
+
+
+def test_a_killed_build_s_half_written_keys_are_cleared_as_a_leftover(tmp_path):
+    from papershelf.outputs import work_leftovers
+
+    _run(tmp_path, CountedDrawing("k1", "# A\n"))
+    assert work_leftovers(tmp_path) == []
+    half_written = tmp_path / ".keys.json.tmp"  # where save_keys writes before the rename
+    half_written.write_text("{")
+    assert work_leftovers(tmp_path) == [half_written]

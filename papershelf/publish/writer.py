@@ -13,7 +13,6 @@ import os
 import shutil
 from pathlib import Path
 
-from ..outputs import temporary_path
 from .templating import Drawing
 
 
@@ -55,7 +54,9 @@ class PageWriter:
     def save_keys(self) -> None:
         if self.keys_file is None:
             return
-        temporary = temporary_path(self.keys_file)
+        # A .tmp name: what a killed build leaves in the work directory is cleared
+        # (outputs.work_leftovers), as the writer's own temporary pages are.
+        temporary = self.keys_file.with_name(f".{self.keys_file.name}.tmp")
         temporary.write_text(json.dumps(self._keys, sort_keys=True), encoding="utf-8")
         temporary.replace(self.keys_file)
 
