@@ -55,14 +55,19 @@ def cli() -> None:
     """papershelf: build a research-paper collection into a database and a website."""
 
 
-db_option = click.option(
-    "--db",
-    "db_path",
-    default=DEFAULT_DB,
-    show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The SQLite database.",
-)
+def file_option(flag: str, name: str, default: str, help: str):
+    """An option naming a file, with its default shown in ``--help``."""
+    return click.option(
+        flag,
+        name,
+        default=default,
+        show_default=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help=help,
+    )
+
+
+db_option = file_option("--db", "db_path", DEFAULT_DB, "The SQLite database.")
 
 
 def db_options(command):
@@ -522,13 +527,11 @@ def topics(ctx: click.Context) -> None:
 
 @topics.command(name="check")
 @db_option
-@click.option(
+@file_option(
     "--labels",
     "labels_path",
-    default=DEFAULT_LABELS,
-    show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The labelled papers (YAML); without it, only the figures that need no labels.",
+    DEFAULT_LABELS,
+    "The labelled papers (YAML); without it, only the figures that need no labels.",
 )
 @click.option(
     "--set",
@@ -566,29 +569,20 @@ def topics_check(db_path: Path, labels_path: Path, only_set: str | None, as_json
 
 @topics.command(name="agree")
 @click.argument("second_path", metavar="SECOND", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
+@file_option(
     "--labels",
     "first_path",
-    default=DEFAULT_LABELS,
-    show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The first reading: the labels 'topics check' measures against.",
+    DEFAULT_LABELS,
+    "The first reading: the labels 'topics check' measures against.",
 )
-@click.option(
-    "--topics",
-    "topics_path",
-    default=DEFAULT_TOPICS,
-    show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The taxonomy the labels' topics must belong to.",
+@file_option(
+    "--topics", "topics_path", DEFAULT_TOPICS, "The taxonomy the labels' topics must belong to."
 )
-@click.option(
+@file_option(
     "--db",
     "db_path",
-    default=DEFAULT_DB,
-    show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The database the engine is measured in (the default may be absent).",
+    DEFAULT_DB,
+    "The database the engine is measured in (the default may be absent).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 def topics_agree(second_path: Path, first_path: Path, topics_path: Path, db_path, as_json):
@@ -620,13 +614,8 @@ def topics_agree(second_path: Path, first_path: Path, topics_path: Path, db_path
 
 @topics.command(name="suggest")
 @db_option
-@click.option(
-    "--topics",
-    "topics_path",
-    default=DEFAULT_TOPICS,
-    show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The taxonomy; proposed slugs avoid its slugs.",
+@file_option(
+    "--topics", "topics_path", DEFAULT_TOPICS, "The taxonomy; proposed slugs avoid its slugs."
 )
 @click.option(
     "--groups",
