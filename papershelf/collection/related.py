@@ -84,14 +84,18 @@ def basis_size(papers: int) -> int:
     """How many papers the vocabulary and IDF come from: the largest of 1, 2, 3, … (each
     a quarter more than the one before, rounded down) that is not above ``papers``."""
     size = 1 if papers else 0
-    while (following := size + max(1, size // BASIS_GROWTH)) <= papers:
-        size = following
+    while _grown(size) <= papers:
+        size = _grown(size)
     return size
 
 
 def next_basis_size(papers: int) -> int:
     """At how many papers the basis grows next (and every paper's vector may change)."""
-    size = basis_size(papers)
+    return _grown(basis_size(papers))
+
+
+def _grown(size: int) -> int:
+    """The basis size after ``size``."""
     return size + max(1, size // BASIS_GROWTH)
 
 
