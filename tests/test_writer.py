@@ -69,11 +69,17 @@ def test_a_drawing_s_key_follows_its_template_and_context():
     assert one.key != Drawing("topic.md.j2", one.context).key
 
 
-def test_a_killed_build_s_half_written_keys_are_cleared_as_a_leftover(tmp_path):
+def test_keys_a_build_could_not_finish_writing_are_cleared_as_a_leftover(tmp_path):
+    import pytest
+
     from papershelf.outputs import work_leftovers
 
     _run(tmp_path, CountedDrawing("k1", "# A\n"))
     assert work_leftovers(tmp_path) == []
-    half_written = tmp_path / ".keys.json.tmp"  # where save_keys writes before the rename
-    half_written.write_text("{")
-    assert work_leftovers(tmp_path) == [half_written]
+    (tmp_path / "keys.json").unlink()
+    (tmp_path / "keys.json").mkdir()  # the rename into place fails, as a kill there would stop it
+    with pytest.raises(OSError):
+        _run(tmp_path, CountedDrawing("k1", "# A\n"))
+    left = work_leftovers(tmp_path)
+    assert [path.parent for path in left] == [tmp_path]
+    assert left[0].read_text().startswith("{")  # the keys it was writing
