@@ -75,6 +75,19 @@ def temporary_path(output: Path) -> Path:
     return output.with_name(f".{output.name}.tmp-{os.getpid()}")
 
 
+def write_replacing(path: Path, data: bytes) -> None:
+    """Write ``path`` through a ``.NAME.tmp`` beside it, so a reader sees the old file or
+    the new one; if writing fails (disk full), the temporary is removed, not left."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        temporary.write_bytes(data)
+        temporary.replace(path)
+    except BaseException:
+        with suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        raise
+
+
 def leftovers(output: Path) -> list[Path]:
     """What killed builds of ``output`` can leave beside it: temporary outputs (with
     their MkDocs shares) and previous sites renamed aside."""

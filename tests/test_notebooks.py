@@ -296,3 +296,17 @@ def test_a_printed_block_split_by_the_kernel_renders_as_one():
     whole = with_outputs("line 1\nline 2\n")
     assert with_outputs("line 1\n", "line 2\n") == whole
     assert whole.count("line") == 2
+
+
+def test_a_page_that_cannot_be_stored_leaves_no_half_stored_copy(tmp_path):
+    """Storing a notebook's page in the cache that fails part way (a full disk fails so)
+    removes what it had written: no .tmp directory is left for the next build to trip on."""
+    from papershelf.outputs import work_leftovers
+    from papershelf.publish.analysis import NotebookPage, _store
+
+    # "a" is written as a file, so "a/b" cannot be: the write fails after the first file.
+    page = NotebookPage("x", "X", "# X\n", {"a": b"1", "a/b": b"2"})
+    with pytest.raises(OSError):
+        _store(tmp_path / "x-key", page)
+    assert work_leftovers(tmp_path) == []
+    assert not (tmp_path / "x-key").exists()

@@ -2,7 +2,12 @@
 a drawing is not even drawn when the file still holds what the same drawing gave."""
 
 import os
+import subprocess
+import sys
 
+import pytest
+
+from papershelf.outputs import work_leftovers
 from papershelf.publish.templating import Drawing
 from papershelf.publish.writer import PageWriter
 
@@ -69,17 +74,28 @@ def test_a_drawing_s_key_follows_its_template_and_context():
     assert one.key != Drawing("topic.md.j2", one.context).key
 
 
+KILLED_AT_RENAME = """
+import os, pathlib, sys
+from papershelf.publish.writer import PageWriter
+pathlib.Path.replace = lambda self, target: os._exit(9)  # killed just before the rename
+writer = PageWriter(pathlib.Path(sys.argv[1]) / "docs", pathlib.Path(sys.argv[1]) / "keys.json")
+writer.finish()
+"""
+
+
 def test_keys_a_build_could_not_finish_writing_are_cleared_as_a_leftover(tmp_path):
-    import pytest
-
-    from papershelf.outputs import work_leftovers
-
-    _run(tmp_path, CountedDrawing("k1", "# A\n"))
-    assert work_leftovers(tmp_path) == []
-    (tmp_path / "keys.json").unlink()
-    (tmp_path / "keys.json").mkdir()  # the rename into place fails, as a kill there would stop it
-    with pytest.raises(OSError):
-        _run(tmp_path, CountedDrawing("k1", "# A\n"))
+    killed = subprocess.run([sys.executable, "-c", KILLED_AT_RENAME, str(tmp_path)])
+    assert killed.returncode == 9
     left = work_leftovers(tmp_path)
     assert [path.parent for path in left] == [tmp_path]
     assert left[0].read_text().startswith("{")  # the keys it was writing
+
+
+def test_a_write_that_fails_leaves_no_temporary_file(tmp_path):
+    """A failed write (here the keys file's place is taken by a directory, as a full disk
+    fails a write) removes its .tmp file: the build says why, and leaves nothing behind."""
+    (tmp_path / "keys.json").mkdir()
+    with pytest.raises(OSError):
+        _run(tmp_path, CountedDrawing("k1", "# A\n"))
+    assert work_leftovers(tmp_path) == []
+    assert (tmp_path / "docs" / "papers" / "a.md").read_text() == "# A\n"

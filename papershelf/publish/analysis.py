@@ -202,12 +202,16 @@ def _with_alt_texts(body: str, alts: list[str]) -> str:
 def _store(directory: Path, page: NotebookPage) -> None:
     temporary = directory.with_name(directory.name + ".tmp")
     shutil.rmtree(temporary, ignore_errors=True)
-    for relative, data in page.files.items():
-        (temporary / "files" / relative).parent.mkdir(parents=True, exist_ok=True)
-        (temporary / "files" / relative).write_bytes(data)
-    temporary.mkdir(parents=True, exist_ok=True)
-    (temporary / "title.txt").write_text(page.title, encoding="utf-8")
-    (temporary / "page.md").write_text(page.markdown, encoding="utf-8")
+    try:
+        for relative, data in page.files.items():
+            (temporary / "files" / relative).parent.mkdir(parents=True, exist_ok=True)
+            (temporary / "files" / relative).write_bytes(data)
+        temporary.mkdir(parents=True, exist_ok=True)
+        (temporary / "title.txt").write_text(page.title, encoding="utf-8")
+        (temporary / "page.md").write_text(page.markdown, encoding="utf-8")
+    except BaseException:  # a full disk: say so, and leave no half-stored page behind
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
     shutil.rmtree(directory, ignore_errors=True)
     temporary.rename(directory)
 

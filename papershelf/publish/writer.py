@@ -13,6 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
+from ..outputs import write_replacing
 from .templating import Drawing
 
 
@@ -54,11 +55,9 @@ class PageWriter:
     def save_keys(self) -> None:
         if self.keys_file is None:
             return
-        # A .tmp name: what a killed build leaves in the work directory is cleared
-        # (outputs.work_leftovers), as the writer's own temporary pages are.
-        temporary = self.keys_file.with_name(f".{self.keys_file.name}.tmp")
-        temporary.write_text(json.dumps(self._keys, sort_keys=True), encoding="utf-8")
-        temporary.replace(self.keys_file)
+        # Through a .tmp name: what a killed build leaves in the work directory is
+        # cleared (outputs.work_leftovers), as the writer's own temporary pages are.
+        write_replacing(self.keys_file, json.dumps(self._keys, sort_keys=True).encode())
 
     def write(self, relative: str, content: str | bytes) -> None:
         path = self.root / relative
@@ -68,9 +67,7 @@ class PageWriter:
             self.unchanged += 1
             return
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.tmp")
-        temporary.write_bytes(data)
-        temporary.replace(path)
+        write_replacing(path, data)
         self.written.append(relative)
 
     def copy(self, relative: str, source: Path) -> None:
