@@ -46,10 +46,19 @@ CONFIG = REPO / "mkdocs.yml"
 NOTEBOOKS = REPO / "notebooks"
 
 
+# Papers per search bundle of the real site as the tests build it (see real_site).
+REAL_SITE_BUNDLE = 100
+
+
 def build_site_into(
-    db_path: Path, root: Path, cache_dir: Path | None = None, workers: int | None = None
+    db_path: Path,
+    root: Path,
+    cache_dir: Path | None = None,
+    search_bundle_papers: int | None = None,
+    workers: int | None = None,
 ):
     """Build the site from ``db_path`` under ``root`` (docs and site directories)."""
+    from papershelf.publish.search import BUNDLE_PAPERS
     from papershelf.publish.site import build_site
 
     return build_site(
@@ -61,6 +70,7 @@ def build_site_into(
         NOTEBOOKS,
         cache_dir,
         workers=workers,
+        search_bundle_papers=search_bundle_papers or BUNDLE_PAPERS,
     )
 
 
@@ -72,9 +82,11 @@ def notebook_cache(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def real_site(real_db, notebook_cache, tmp_path_factory):
-    """The site built from the real database: (root, SiteResult)."""
+    """The site built from the real database: (root, SiteResult). Its search index is in
+    bundles of 100 papers, as a collection of several thousand would be (in production the
+    real listings make one bundle), so that the browser tests search across bundles."""
     root = tmp_path_factory.mktemp("real-site")
-    return root, build_site_into(real_db, root, notebook_cache)
+    return root, build_site_into(real_db, root, notebook_cache, REAL_SITE_BUNDLE)
 
 
 @pytest.fixture(scope="session")

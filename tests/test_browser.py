@@ -6,6 +6,9 @@ from urllib.parse import urlsplit
 import pytest
 import sqlite_utils
 
+from papershelf.publish.search import arrival_order
+from papershelf.publish.sitedata import load_site_data
+
 from .conftest import heading, serve
 
 pytestmark = pytest.mark.browser
@@ -76,6 +79,22 @@ def test_pagefind_search_finds_a_known_title_fetching_little(browser, real_url):
     assert 0 < sum(fetched) < 1_000_000  # the UI, the entry and the chunks one query needs
     result.click()
     page.wait_for_url(lambda url: "/papers/all-but-one-surgical-concept-erasing" in url)
+    page.close()
+
+
+def test_the_search_finds_papers_of_every_bundle_ranked_together(browser, real_url, real_db):
+    """The index is in bundles (conftest.real_site: 100 papers each); one query searches
+    all of them, and each result links to its own page."""
+    arrived = arrival_order(load_site_data(real_db, None))
+    papers = sqlite_utils.Database(real_db)["papers"]
+    page = browser.new_page()
+    page.goto(real_url + "/find/")
+    for slug in (arrived[0], arrived[150], arrived[-1]):  # in bundles 0, 1 and 2
+        title = papers.get(slug)["title"]
+        page.locator(".pagefind-ui__search-input").fill(title)
+        result = page.locator(".pagefind-ui__result-link", has_text=title).first
+        result.wait_for(timeout=15000)
+        assert result.get_attribute("href").endswith(f"/papers/{slug}/")
     page.close()
 
 

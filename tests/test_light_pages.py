@@ -74,8 +74,13 @@ def test_the_header_search_fetches_pagefind_only_when_opened(browser, real_url, 
         box.fill("retrieval augmented generation")
         dialog.locator(".pagefind-ui__result-link").first.wait_for(timeout=15000)
         fetched = [url for url, _ in responses if "/pagefind/" in url]
-        assert any(url.endswith("/pagefind/pagefind-ui.js") for url in fetched)
-        assert any(".pf_index" in url for url in fetched)  # the chunks this query needs
+        assert any(url.endswith("/pagefind/0/pagefind-ui.js") for url in fetched)
+        assert any(url.endswith("/pagefind/bundles.json") for url in fetched)
+        # The chunks this query needs, of every bundle (conftest.real_site makes three).
+        searched = {
+            url.split("/pagefind/")[1].split("/")[0] for url in fetched if ".pf_index" in url
+        }
+        assert searched == {"0", "1", "2"}
         page.keyboard.press("Escape")
         assert not dialog.evaluate("dialog => dialog.open")
     finally:

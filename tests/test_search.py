@@ -3,17 +3,36 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 import sqlite_utils
 from bs4 import BeautifulSoup
 
-from papershelf.publish.search import SearchError, finish_index, pagefind, start_index
+from papershelf.publish.search import (
+    DIGEST,
+    Bundle,
+    SearchError,
+    arrival_order,
+    finish_index,
+    pagefind,
+    start_index,
+    write_search_documents,
+)
+from papershelf.publish.sitedata import load_site_data
+from papershelf.store.pipeline import build_database
+
+from .conftest import FIXTURES, TOPICS
 
 
 def documents(root):
+    """The search documents by the path of their page (each is in its bundle's directory)."""
     search = root / "search"
-    return {path.relative_to(search).as_posix(): path for path in search.rglob("*.html")}
+    return {
+        path.relative_to(search).as_posix().split("/", 1)[1]: path
+        for path in search.rglob("*.html")
+    }
 
 
 def test_every_paper_topic_and_listing_has_a_document_at_its_page(real_site, real_db):
@@ -26,8 +45,15 @@ def test_every_paper_topic_and_listing_has_a_document_at_its_page(real_site, rea
     )
     assert set(documents(root)) == expected
     assert all((root / "site" / relative).exists() for relative in expected)
-    entry = json.loads((root / "site" / "pagefind" / "pagefind-entry.json").read_text())
-    assert entry["languages"]["en"]["page_count"] == len(expected)
+    bundles = json.loads((root / "site" / "pagefind" / "bundles.json").read_text())
+    assert len(bundles) == 3  # 290 papers in bundles of 100 (conftest.real_site)
+    counts = [
+        json.loads((root / "site" / "pagefind" / name / "pagefind-entry.json").read_text())[
+            "languages"
+        ]["en"]["page_count"]
+        for name in bundles
+    ]
+    assert sum(counts) == len(expected)
 
 
 def test_a_paper_document_holds_its_own_words_not_its_neighbours(real_site, real_db):
@@ -67,28 +93,107 @@ def test_a_failing_index_reports_what_pagefind_said(tmp_path):
 def test_a_listing_is_found_under_its_title(real_site, real_db):
     root, _ = real_site
     for row in sqlite_utils.Database(real_db)["listings"].rows:
-        html = (root / "search" / "listings" / row["name"] / "index.html").read_text()
+        html = documents(root)[f"listings/{row['name']}/index.html"].read_text()
         assert BeautifulSoup(html, "html.parser").h1.get_text() == row["title"]
 
 
-def test_the_index_moves_into_the_new_site_when_the_build_ends(tmp_path):
-    documents = tmp_path / "search"
-    (documents / "papers" / "a").mkdir(parents=True)
-    (documents / "papers" / "a" / "index.html").write_text(
-        '<html lang="en"><body data-pagefind-body><h1>Low-rank adapters</h1></body></html>'
+def _one_bundle(search: Path, title: str) -> list[Bundle]:
+    (search / "0" / "papers" / "a").mkdir(parents=True, exist_ok=True)
+    (search / "0" / "papers" / "a" / "index.html").write_text(
+        f'<html lang="en"><body data-pagefind-body><h1>{title}</h1></body></html>'
     )
+    return [Bundle("0", title)]  # the digest stands for the documents
+
+
+def test_the_index_moves_into_the_new_site_when_the_build_ends(tmp_path):
+    search = tmp_path / "search"
+    bundles = _one_bundle(search, "Low-rank adapters")
     staging, site = tmp_path / ".site.tmp-1-pagefind", tmp_path / ".site.tmp-1"
     site.mkdir()
-    with pagefind(documents, staging) as index_into, index_into(site):
+    previous = tmp_path / "site" / "pagefind"
+    with pagefind(search, bundles, staging, previous) as index_into, index_into(site):
         pass  # MkDocs would build the pages here
-    assert (site / "pagefind" / "pagefind.js").is_file()
+    assert (site / "pagefind" / "0" / "pagefind.js").is_file()
+    assert json.loads((site / "pagefind" / "bundles.json").read_text()) == ["0/"]
     assert not staging.exists()
+
+
+def _indexed(tmp_path: Path, bundles: list[Bundle], previous: Path, name: str) -> Path:
+    """The pagefind/ directory of a new site ``name``, the previous site's at ``previous``."""
+    site = tmp_path / name
+    site.mkdir()
+    staging = tmp_path / f".{name}.tmp-1-pagefind"
+    search = tmp_path / "search"
+    with pagefind(search, bundles, staging, previous) as index_into, index_into(site):
+        pass
+    return site / "pagefind"
+
+
+def test_a_bundle_made_from_the_same_documents_is_taken_from_the_previous_site(tmp_path):
+    bundles = _one_bundle(tmp_path / "search", "Low-rank adapters")
+    first = _indexed(tmp_path, bundles, tmp_path / "none", "first")
+    inode = (first / "0" / "pagefind-entry.json").stat().st_ino
+    # The same documents: the bundle is linked, not indexed again (the same file).
+    again = _indexed(tmp_path, bundles, first, "again")
+    assert (again / "0" / "pagefind-entry.json").stat().st_ino == inode
+    # Other documents (another digest): indexed again.
+    changed = _one_bundle(tmp_path / "search", "Adapters of low rank")
+    other = _indexed(tmp_path, changed, first, "other")
+    assert (other / "0" / "pagefind-entry.json").stat().st_ino != inode
+    assert (other / "0" / DIGEST).read_text() == "Adapters of low rank\n"
 
 
 def test_an_error_before_the_end_stops_the_index_and_leaves_nothing(tmp_path):
-    documents = tmp_path / "search"
-    documents.mkdir()
+    search = tmp_path / "search"
+    bundles = _one_bundle(search, "Low-rank adapters")
     staging = tmp_path / ".site.tmp-1-pagefind"
-    with pytest.raises(RuntimeError), pagefind(documents, staging):
+    with pytest.raises(RuntimeError), pagefind(search, bundles, staging, tmp_path / "none"):
         raise RuntimeError("the pages failed")
     assert not staging.exists()
+
+
+def _site_data(listings: Path, db: Path):
+    build_database(listings, TOPICS, db)
+    return load_site_data(db, None)
+
+
+def test_new_papers_change_only_the_last_bundles(tmp_path):
+    """Papers are bundled in the order they arrived: a new listing's papers go into the
+    last bundle (and new ones), so the earlier bundles' documents and digests stay."""
+    listings, db = tmp_path / "listings", tmp_path / "papers.db"
+    listings.mkdir()
+    for name in ("rich.txt", "simple.txt"):
+        shutil.copy(FIXTURES / name, listings / name)
+    before = write_search_documents(tmp_path / "search", _site_data(listings, db), "en", 2)
+    arrived = arrival_order(_site_data(listings, db))
+    simple = (FIXTURES / "simple.txt").read_text(encoding="utf-8")
+    header = simple[: simple.index("Mar 14\n") + len("Mar 14\n")]
+    papers = ["Teapots Considered Harmful", "Umbrellas at Scale", "Kettles Are All You Need"]
+    entries = "".join(f"\n{title}\n\nWe study {title.lower()}.\n" for title in papers)
+    (listings / "zz-new.txt").write_text(header + entries, encoding="utf-8")
+    data = _site_data(listings, db)
+    after = write_search_documents(tmp_path / "search", data, "en", 2)
+
+    assert arrival_order(data)[: len(arrived)] == arrived  # the new papers arrived last
+    assert len(before) == 3 and len(after) == 5  # 6 papers, then 9, two a bundle
+    assert after[:2] == before[:2]
+    assert after[2] != before[2]  # the old last bundle: a new paper and the listings
+    bundle_of = {
+        path.relative_to(tmp_path / "search").parts[2]: path.relative_to(tmp_path / "search").parts[
+            0
+        ]
+        for path in (tmp_path / "search").glob("*/*/*")
+    }
+    assert {bundle_of[slug] for slug in data.topics} == {"0"}
+    assert {bundle_of[name] for name in data.listings} == {"4"}
+    assert [bundle_of[slug] for slug in arrival_order(data)] == [
+        "0",
+        "0",
+        "1",
+        "1",
+        "2",
+        "2",
+        "3",
+        "3",
+        "4",
+    ]

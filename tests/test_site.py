@@ -11,7 +11,7 @@ import sqlite_utils
 from papershelf.publish.site_url import read_site_url
 from papershelf.store.schema import data_tables
 
-from .conftest import CONFIG, build_site_into
+from .conftest import CONFIG, REAL_SITE_BUNDLE, build_site_into
 
 SAFE_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
@@ -268,7 +268,7 @@ def test_unchanged_rebuild_rewrites_no_page(real_db, real_site, notebook_cache):
     root, _ = real_site
     sources = [root / "docs", root / "search"]
     before = {p: p.stat().st_mtime_ns for d in sources for p in d.rglob("*") if p.is_file()}
-    result = build_site_into(real_db, root, notebook_cache)
+    result = build_site_into(real_db, root, notebook_cache, REAL_SITE_BUNDLE)
     assert result.render.written == [] and result.render.removed == []
     assert result.incremental
     assert {p: p.stat().st_mtime_ns for d in sources for p in d.rglob("*") if p.is_file()} == before
@@ -308,14 +308,14 @@ def slugify_first(slugs: list[str], word: str) -> str:
 def test_pagefind_indexes_the_site_in_chunks(real_site):
     root, _ = real_site
     site = root / "site"
-    assert (site / "pagefind" / "pagefind-ui.js").exists()
-    chunks = list((site / "pagefind" / "index").glob("*.pf_index"))
+    assert (site / "pagefind" / "0" / "pagefind-ui.js").exists()
+    chunks = list((site / "pagefind").glob("*/index/*.pf_index"))
     assert len(chunks) > 1
     assert max(chunk.stat().st_size for chunk in chunks) < 1_000_000
     # Pagefind is the only search: no index of the whole site in one file
     assert not (site / "search").exists()
     assert not list(site.rglob("search_index.json"))
-    assert "PagefindUI" in page(site, "find")
+    assert "papershelfSearch(" in page(site, "find")  # Pagefind's UI, over every bundle
 
 
 HOSTILE_TITLE = (

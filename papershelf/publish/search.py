@@ -13,26 +13,82 @@ those whose content changed); :func:`pagefind` indexes them beside the rest of t
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import SearchError
 from .sitedata import SiteData
 from .templating import render
 from .writer import PageWriter
 
+# Papers per index bundle. Pagefind cannot add to an index, and indexing costs about 1 ms
+# of CPU per document; in bundles of papers taken in the order they arrived, a rebuild
+# after new papers re-indexes only the last bundle (and any whose papers changed). The
+# browser merges the bundles' results by score. A collection this size or smaller has
+# one bundle, so its ranking is exactly one index's.
+BUNDLE_PAPERS = 2000
+MANIFEST = "bundles.json"  # in pagefind/: the bundles to search, the first the primary
+DIGEST = "papershelf-digest.txt"  # in each bundle: what it was made from
 
-def write_search_documents(search_dir: Path, data: SiteData, language: str = "en") -> None:
-    """Write the documents into ``search_dir``, removing those of pages gone."""
+
+class Bundle(NamedTuple):
+    name: str  # its directory under pagefind/ (and under the documents' directory)
+    digest: str  # of its documents and the indexer's version
+
+
+def write_search_documents(
+    search_dir: Path, data: SiteData, language: str = "en", bundle_papers: int = BUNDLE_PAPERS
+) -> list[Bundle]:
+    """Write the documents into ``search_dir``, one directory per bundle, removing those
+    of pages gone; returns the bundles."""
     writer = PageWriter(search_dir)
-    for relative, content in search_documents(data, language):
-        writer.write(relative, content)
+    bundles = []
+    for number, documents in enumerate(search_bundles(data, language, bundle_papers)):
+        digest = hashlib.sha256(_indexer_version().encode())
+        for relative, content in documents:
+            writer.write(f"{number}/{relative}", content)
+            digest.update(f"{len(relative)} {relative} {len(content)} ".encode())
+            digest.update(content.encode())
+        bundles.append(Bundle(str(number), digest.hexdigest()))
     writer.remove_stale()
+    return bundles
+
+
+def search_bundles(
+    data: SiteData, language: str, bundle_papers: int = BUNDLE_PAPERS
+) -> list[list[tuple[str, str]]]:
+    """The ``(path, html)`` documents of each bundle: the papers ``bundle_papers`` at a
+    time in the order they arrived; the topics' in the first bundle (they change only
+    with the taxonomy), the listings' in the last (which new listings change anyway)."""
+    documents = dict(search_documents(data, language))
+    papers = [f"papers/{slug}/index.html" for slug in arrival_order(data)]
+    bundles = [papers[k : k + bundle_papers] for k in range(0, len(papers), bundle_papers)]
+    bundles = bundles or [[]]
+    bundles[0] += [f"topics/{slug}/index.html" for slug in data.topics]
+    bundles[-1] += [f"listings/{name}/index.html" for name in data.listings]
+    return [[(path, documents[path]) for path in bundle] for bundle in bundles]
+
+
+def arrival_order(data: SiteData) -> list[str]:
+    """The papers' slugs in the order they arrived: by the first listing that has them
+    (listings in file-name order, as the database stage reads them), then their rank."""
+    by_file = sorted(data.listings, key=lambda name: data.listings[name]["filename"])
+    position = {name: index for index, name in enumerate(by_file)}
+
+    def arrived(slug: str) -> tuple:
+        first = [(position[a["listing"]], a["rank"]) for a in data.appearances.get(slug, [])]
+        return (min(first, default=(len(position), 0)), slug)
+
+    return sorted(data.papers, key=arrived)
 
 
 def search_documents(data: SiteData, language: str = "en") -> Iterator[tuple[str, str]]:
@@ -70,27 +126,104 @@ def _document(title: str, parts: list[str], language: str) -> str:
 
 
 @contextmanager
-def pagefind(documents: Path, staging: Path) -> Iterator[Callable[[Path], AbstractContextManager]]:
-    """Pagefind indexes ``documents`` into ``staging`` from now on, beside the rest of the
-    build (it needs only the documents, not the pages). Yields what the MkDocs build runs
-    around itself, given the directory that becomes the site: at its end it waits for the
-    index and moves it into that directory's ``pagefind/`` (a failure raises
-    :class:`SearchError`). An error before then stops Pagefind; ``staging`` never stays."""
+def pagefind(
+    search_dir: Path, bundles: list[Bundle], staging: Path, previous: Path
+) -> Iterator[Callable[[Path], AbstractContextManager]]:
+    """Pagefind indexes the bundles of ``search_dir`` into ``staging`` from now on, beside
+    the rest of the build (it needs only the documents, not the pages); a bundle whose
+    digest is that of the same bundle in ``previous`` (the current site's ``pagefind/``)
+    is taken from there instead. Yields what the MkDocs build runs around itself, given
+    the directory that becomes the site: at its end it waits for the index and moves it
+    into that directory's ``pagefind/`` (a failure raises :class:`SearchError`). An error
+    before then stops Pagefind; ``staging`` never stays."""
     shutil.rmtree(staging, ignore_errors=True)
-    process = start_index(documents, staging)
+    indexer = _Indexer(search_dir, bundles, staging, previous)
     try:
-        yield functools.partial(_index_into, process, staging)
+        yield functools.partial(_index_into, indexer, staging)
     finally:
-        if process.returncode is None:
-            stop_index(process)
+        indexer.stop()
         shutil.rmtree(staging, ignore_errors=True)
 
 
 @contextmanager
-def _index_into(process: subprocess.Popen, staging: Path, directory: Path) -> Iterator[None]:
+def _index_into(indexer: _Indexer, staging: Path, directory: Path) -> Iterator[None]:
     yield
-    finish_index(process)
+    indexer.finish()
     staging.rename(directory / "pagefind")
+
+
+class _Indexer:
+    """The bundles indexed one after another on a thread (Pagefind itself uses every
+    core), each bundle unchanged since the previous site linked from there instead."""
+
+    def __init__(self, search_dir: Path, bundles: list[Bundle], staging: Path, previous: Path):
+        self._process: subprocess.Popen | None = None
+        self._stopped = False
+        self._error: BaseException | None = None
+        self._lock = threading.Lock()
+        arguments = (search_dir, bundles, staging, previous)
+        self._thread = threading.Thread(target=self._run, args=arguments, name="pagefind")
+        self._thread.start()
+
+    def _run(self, search_dir: Path, bundles: list[Bundle], staging: Path, previous: Path):
+        try:
+            staging.mkdir(parents=True)
+            for bundle in bundles:
+                output = staging / bundle.name
+                if not _reuse(previous / bundle.name, output, bundle.digest):
+                    self._index(search_dir / bundle.name, output)
+                (output / DIGEST).write_text(bundle.digest + "\n", encoding="utf-8")
+            names = [f"{bundle.name}/" for bundle in bundles]
+            (staging / MANIFEST).write_text(json.dumps(names), encoding="utf-8")
+        except BaseException as error:  # raised by finish(), in the build's thread
+            self._error = error
+
+    def _index(self, documents: Path, output: Path) -> None:
+        with self._lock:
+            if self._stopped:
+                raise SearchError("pagefind stopped")
+            self._process = start_index(documents, output)
+        finish_index(self._process)
+
+    def finish(self) -> None:
+        """Wait for every bundle; a failure raises it here."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def stop(self) -> None:
+        """End early (another part of the build failed): no further bundle is started,
+        the running one is killed."""
+        with self._lock:
+            self._stopped = True
+            if self._process is not None and self._process.poll() is None:
+                self._process.kill()
+        self._thread.join()
+
+
+def _reuse(previous: Path, output: Path, digest: str) -> bool:
+    """Link the previous site's copy of a bundle into ``output`` if it was made from the
+    same documents by the same Pagefind."""
+    try:
+        if (previous / DIGEST).read_text(encoding="utf-8") != digest + "\n":
+            return False
+    except OSError:  # no previous copy (a first build, a new bundle)
+        return False
+    shutil.copytree(previous, output, copy_function=os.link)
+    return True
+
+
+@functools.cache
+def _indexer_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = []
+    for name in ("pagefind", "pagefind-bin"):
+        try:
+            versions.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            versions.append(f"{name} none")
+    return ", ".join(versions)
 
 
 def start_index(documents: Path, output: Path) -> subprocess.Popen:

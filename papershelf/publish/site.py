@@ -19,7 +19,7 @@ from .analysis import NotebookError, NotebookPage, notebook_pages
 from .exports import write_downloads
 from .mkdocs_build import build_pages, load_site_config
 from .pages import render_analysis, render_site
-from .search import SearchError, pagefind, write_search_documents
+from .search import BUNDLE_PAPERS, SearchError, pagefind, write_search_documents
 from .sitedata import data_date_epoch, load_site_data
 from .writer import PageWriter
 
@@ -52,11 +52,14 @@ def build_site(
     cache_dir: Path | None = None,
     incremental: bool = True,
     workers: int | None = None,
+    search_bundle_papers: int = BUNDLE_PAPERS,
 ) -> SiteResult:
     """Render the site's sources into ``docs_dir`` and build them with MkDocs into
     ``site_dir`` (see :func:`~papershelf.publish.mkdocs_build.build_pages`, which
     ``workers`` MkDocs processes share). With ``notebooks_dir``, its notebooks are executed
-    against the database (cached in ``cache_dir``) and become the Analysis pages."""
+    against the database (cached in ``cache_dir``) and become the Analysis pages. The
+    search index is made in bundles of ``search_bundle_papers`` papers (see
+    :data:`~papershelf.publish.search.BUNDLE_PAPERS`)."""
     if not db_path.exists():
         raise SiteError(f"{db_path}: no such database; run 'python build.py db' first")
     search_dir = docs_dir.parent / "search"
@@ -74,9 +77,13 @@ def build_site(
             # The notebooks run in their own kernel processes while the pages are written.
             notebooks = pool.submit(_run_notebooks, notebooks_dir, db_path, cache_dir)
             data = load_site_data(db_path, metadata_path)
-            write_search_documents(search_dir, data, config.theme["language"] or "en")
+            bundles = write_search_documents(
+                search_dir, data, config.theme["language"] or "en", search_bundle_papers
+            )
             # Pagefind indexes them on the other core while the pages are written and built.
-            index_into = index.enter_context(pagefind(search_dir, _index_staging(site_dir)))
+            index_into = index.enter_context(
+                pagefind(search_dir, bundles, _index_staging(site_dir), site_dir / "pagefind")
+            )
             pages = render_site(
                 docs, data, config.site_url or "", publish_metadata, config.site_name
             )

@@ -1,13 +1,36 @@
-// The header's search button opens Pagefind's search in a dialog. Pagefind's UI (its script,
-// its styles, then the index chunks a query needs) is fetched when the button is first used,
+// The site's search is Pagefind's, its index in bundles (pagefind/0/, pagefind/1/, ...,
+// listed in pagefind/bundles.json; see papershelf/publish/search.py): the first is the
+// primary, whose UI searches the others too and merges their results by score.
+// papershelfSearch(element, pagefind) starts that UI in element; pagefind is the address
+// of the pagefind/ directory. The Search page calls it too.
+const papershelfSearchLabel = "Search papers, topics and listings";
+
+async function papershelfSearch(element, pagefind) {
+  // Absolute: Pagefind resolves its files and result links from the bundle's address.
+  const base = new URL(pagefind, document.baseURI).href;
+  const bundles = await (await fetch(base + "bundles.json")).json();
+  const ui = new PagefindUI({
+    element,
+    bundlePath: base + bundles[0],
+    mergeIndex: bundles.slice(1).map((name) => ({ bundlePath: base + name })),
+    showSubResults: true,
+    showImages: false,
+  });
+  const input = element.querySelector("input");
+  // Pagefind's box has only a title; a label names it for screen readers (WCAG 4.1.2).
+  input?.setAttribute("aria-label", papershelfSearchLabel);
+  return ui;
+}
+
+// The header's search button opens the search in a dialog. Pagefind's UI (its script, its
+// styles, then the index chunks a query needs) is fetched when the button is first used,
 // so a page's first load fetches none of it. Without script the button is a link to the
 // Search page. The keys "/", "s" and "f" open it too, as they opened Material's search.
 (() => {
   const button = document.querySelector(".ps-search-button");
   if (!button) return;
-  // Absolute: Pagefind resolves its files and result links from the bundle's address.
-  const bundle = new URL(button.dataset.psPagefind, document.baseURI).href;
-  const label = "Search papers, topics and listings";
+  const pagefind = button.dataset.psPagefind;
+  const label = papershelfSearchLabel;
   let dialog = null;
 
   function element(tag, properties) {
@@ -26,18 +49,13 @@
     // A click on the backdrop (the dialog itself, outside its content) closes it.
     dialog.addEventListener("click", (event) => event.target === dialog && dialog.close());
     document.body.append(dialog);
-    document.head.append(element("link", { rel: "stylesheet", href: bundle + "pagefind-ui.css" }));
-    const script = element("script", { src: bundle + "pagefind-ui.js" });
-    script.addEventListener("load", () => {
-      new PagefindUI({
-        element: results,
-        bundlePath: bundle,
-        showSubResults: true,
-        showImages: false,
-      });
-      const input = results.querySelector("input");
-      input.setAttribute("aria-label", label); // Pagefind's box has only a title
-      input.focus();
+    // The UI's files are the same in every bundle: the primary's are used.
+    const ui = new URL(pagefind + "0/", document.baseURI).href;
+    document.head.append(element("link", { rel: "stylesheet", href: ui + "pagefind-ui.css" }));
+    const script = element("script", { src: ui + "pagefind-ui.js" });
+    script.addEventListener("load", async () => {
+      await papershelfSearch(results, pagefind);
+      results.querySelector("input")?.focus();
     });
     document.head.append(script);
   }
