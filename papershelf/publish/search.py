@@ -68,27 +68,41 @@ def search_bundles(
 ) -> list[list[tuple[str, str]]]:
     """The ``(path, html)`` documents of each bundle: the papers ``bundle_papers`` at a
     time in the order they arrived; the topics' in the first bundle (they change only
-    with the taxonomy), the listings' in the last (which new listings change anyway)."""
+    with the taxonomy); a listing's in the bundle of the first paper that arrived with
+    it (a listing that brought none, in the last), so that a new listing changes only
+    the bundles its new papers go to."""
     documents = dict(search_documents(data, language))
-    papers = [f"papers/{slug}/index.html" for slug in arrival_order(data)]
-    bundles = [papers[k : k + bundle_papers] for k in range(0, len(papers), bundle_papers)]
-    bundles = bundles or [[]]
+    arrivals = _arrivals(data)
+    bundles = [[] for _ in range(max(1, -(-len(arrivals) // bundle_papers)))]
+    listing_bundle: dict[str, int] = {}
+    for index, (slug, listing) in enumerate(arrivals):
+        bundles[index // bundle_papers].append(f"papers/{slug}/index.html")
+        listing_bundle.setdefault(listing, index // bundle_papers)
     bundles[0] += [f"topics/{slug}/index.html" for slug in data.topics]
-    bundles[-1] += [f"listings/{name}/index.html" for name in data.listings]
+    for name in data.listings:
+        bundles[listing_bundle.get(name, -1)].append(f"listings/{name}/index.html")
     return [[(path, documents[path]) for path in bundle] for bundle in bundles]
 
 
 def arrival_order(data: SiteData) -> list[str]:
     """The papers' slugs in the order they arrived: by the first listing that has them
     (listings in file-name order, as the database stage reads them), then their rank."""
+    return [slug for slug, _ in _arrivals(data)]
+
+
+def _arrivals(data: SiteData) -> list[tuple[str, str | None]]:
+    """``(slug, the listing it arrived with)`` in the order the papers arrived."""
     by_file = sorted(data.listings, key=lambda name: data.listings[name]["filename"])
     position = {name: index for index, name in enumerate(by_file)}
 
-    def arrived(slug: str) -> tuple:
-        first = [(position[a["listing"]], a["rank"]) for a in data.appearances.get(slug, [])]
-        return (min(first, default=(len(position), 0)), slug)
+    def first(slug: str) -> tuple:
+        seen = [(position[a["listing"]], a["rank"]) for a in data.appearances.get(slug, [])]
+        return min(seen, default=(len(by_file), 0))
 
-    return sorted(data.papers, key=arrived)
+    firsts = {slug: first(slug) for slug in data.papers}
+    ordered = sorted(data.papers, key=lambda slug: (firsts[slug], slug))
+    with_none = [*by_file, None]  # a paper in no listing (none is) arrived with none
+    return [(slug, with_none[firsts[slug][0]]) for slug in ordered]
 
 
 def search_documents(data: SiteData, language: str = "en") -> Iterator[tuple[str, str]]:
