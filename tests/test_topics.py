@@ -316,6 +316,8 @@ EDGE_TOPICS = (
         ("Fine,tuning and fine--tuning", "Fine tuning, fine-tuning and finetuning. We use LoRA."),
         # Phrases with characters that are not word characters, and what surrounds them.
         ("C++ and ASP.NET", "We use .NET, (C++) and C++x; code, data and code,data."),
+        # Other punctuation in their place is not them ("code; data", "C..", ",NET").
+        ("C.. and C+! and ;NET", "code; data, code.data, code,data; ,NET and .NET."),
         # A wildcard at the end of the title, a match at the start of the abstract.
         ("Policy optimisation with adapters", "adapter-based RL. Policy optimization_x."),
         # Non-ASCII text: whitespace, letters and punctuation outside ASCII.

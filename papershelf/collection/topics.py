@@ -119,6 +119,7 @@ def rule_pattern(rule: str) -> re.Pattern:
 # A sentence ends at . ! or ? (and closing quotes or brackets) before a capital, a digit
 # or an opening quote: "e.g. the" and "0.5 points" do not end one.
 _SENTENCE_END = re.compile(r"[.!?][\"”’')\]]*\s+(?=[A-Z0-9\"“‘'(\[])")
+_FULL_STOP_END = re.compile(_SENTENCE_END.pattern.replace("[.!?]", r"\.", 1))
 
 _CONTRIBUTION_VERBS = [
     "propose",
@@ -216,13 +217,15 @@ def sentence_kind(sentence: str) -> str:
 
 def sentence_starts(abstract: str) -> list[int]:
     """Where each sentence of the abstract starts."""
-    return [0] + [match.end() for match in _SENTENCE_END.finditer(abstract)]
+    # A pattern that starts with one literal character is searched for much faster than
+    # one that starts with a set, and most abstracts end every sentence with a full stop.
+    ends = _SENTENCE_END if "!" in abstract or "?" in abstract else _FULL_STOP_END
+    return [0] + [match.end() for match in ends.finditer(abstract)]
 
 
 # ---- matching and scoring --------------------------------------------------------------
 
 _ORDINARY, _STRONG, _EXCLUDE = 0, 1, 2
-_FIELDS = ("title", "abstract")
 # Weights in tenths by (strong, contribution sentence).
 _ABSTRACT_TENTHS = {
     (True, True): round(STRONG_CONTRIBUTION_WEIGHT * _TENTHS),
@@ -231,19 +234,27 @@ _ABSTRACT_TENTHS = {
     (False, False): round(RULE_BACKGROUND_WEIGHT * _TENTHS),
 }
 _TITLE_TENTHS = round(TITLE_WEIGHT * _TENTHS)
+_TITLE = _TITLE_TENTHS / _TENTHS
 _RECURRENCE_TENTHS = round(RECURRENCE_WEIGHT * _TENTHS)
 _MAX_RECURRENCES = round(RECURRENCE_CAP / RECURRENCE_WEIGHT)
 _BEYOND = f"beyond the {MAX_TOPICS} strongest topics"
 
 # The scanned text is ``EDGE title EDGE abstract EDGE``, lowercased, where every
-# whitespace character is a space and every other character that is not part of a word
-# is EDGE (a hyphen, and a character some spelling contains, stay themselves).
+# whitespace character and every hyphen is a space (a rule takes one for the other) and
+# every other character that is not part of a word is EDGE. A key of the automaton is a
+# spelling between two of these separators, so it has few spellings and keys: building
+# it costs little next to the matching.
 _EDGE = "\x01"
+_SEPARATORS = (" ", _EDGE)
 _WORD_END = re.compile(r"\W")
+_NOT_WORD = re.compile(r"\W")
+_TO_EDGE = re.compile(r"[^\w\s-]")  # in text that is not ASCII (see _FOLD_ASCII)
 
-# A hit is (topic index, start, -stop, phrase index, wildcard) in the scanned text: sorted,
+# A hit is (topic index, start, -stop, phrase index, to check) in the scanned text: sorted,
 # a topic's hits are together and in text order (the title's first), the longest first at
 # a place. The marker words a contribution sentence starts from are hits of topic -1.
+# A phrase with punctuation ("code, data") has EDGE for it in its keys, so its hits are
+# to check with its regular expression ("code; data" is not one).
 _MARKER_TOPIC = -1
 # Evidence and candidates are made with tuple.__new__: the same tuples as their
 # constructors make, at less than half the cost (there are about 25 per paper).
@@ -255,9 +266,9 @@ class TopicRules:
     """Topics with their rules, ready to score papers.
 
     Matching scans title and abstract once with an Aho-Corasick automaton whose keys are
-    every spelling of every phrase (``fine-tuning``, ``fine tuning``, ``finetuning``)
-    between two word separators: every hit is a whole-word match, so the work per paper
-    follows the number of matches, not of rules or of partial words. The result is what
+    every spelling of every phrase (``fine tuning``, ``finetuning``) between two word
+    separators: every hit is a whole-word match, so the work per paper follows the
+    number of matches, not of rules or of partial words. The result is what
     :func:`rule_pattern` finds; :meth:`match_with_regexes` is that reference. The same
     scan finds the words a contribution sentence starts from.
     """
@@ -285,26 +296,31 @@ class TopicRules:
         self._excludes = tuple(bool(t.exclude) for t in topics)
         self._thresholds = tuple(t.threshold * _TENTHS - 1e-9 for t in topics)
         self._below = tuple(f"below threshold {t.threshold}" for t in topics)
+        self._slugs = tuple(t.slug for t in topics)
         self._phrases = tuple(p[1] for p in phrases)
         self._patterns: list[re.Pattern] = []  # the reference's, compiled when first used
-        spellings = {index: _spellings(p[1]) for index, p in enumerate(phrases)}
-        kept = sorted({c for s in spellings.values() for w in s for c in w if not _is_word(c)})
-        self._fold_ascii = str.maketrans({c: _ascii_fold(c, kept) for c in map(chr, range(128))})
-        self._fold_other = re.compile("[^\\w\\s" + re.escape("".join(kept) + "-") + "]")
-        separators = sorted({" ", "-", _EDGE, *kept})
-        self._automaton = _automaton(phrases, spellings, separators)
+        self._punctuated = {
+            index: rule_pattern(p[1])
+            for index, p in enumerate(phrases)
+            if _NOT_WORD.search(re.sub(r"[\s\-]+", "", p[1].removesuffix("*")))
+        }
+        self._automaton = _automaton(phrases, self._punctuated)
 
     def match(self, title: str, abstract: str) -> list[Candidate]:
         """The paper's candidate topics: members by rank, then near-misses by score."""
         text = f"{_EDGE}{title}{_EDGE}{abstract}{_EDGE}"
         if text.isascii():
-            text = text.translate(self._fold_ascii)
+            scanned = text.translate(_FOLD_ASCII)
         else:
             folded = text.lower()
             if len(folded) != len(text):  # lower() changed lengths: offsets would be wrong
                 return self.match_with_regexes(title, abstract)
-            text = self._fold_other.sub(_EDGE, folded).translate(_SPACES)
-        return self._candidates(title, abstract, _scan(self._automaton, text))
+            scanned = _TO_EDGE.sub(_EDGE, folded).translate(_SPACES)
+        hits = _scan(self._automaton, scanned)
+        if self._punctuated and any([h[4] for h in hits]):
+            punctuated = self._punctuated
+            hits = [h for h in hits if not h[4] or punctuated[h[3]].fullmatch(text, h[1], -h[2])]
+        return self._candidates(title, abstract, hits)
 
     def match_with_regexes(self, title: str, abstract: str) -> list[Candidate]:
         """The same result with one regular expression per phrase (slow, the reference)."""
@@ -330,124 +346,125 @@ class TopicRules:
         if first == len(hits):
             return []
         places = _Places(title, abstract, hits[:first])
-        kinds, excludes = self._kind, self._excludes
-        scored = []
+        only, rules, weights = places.only, self._rule, self._weights
+        kinds, excludes, thresholds = self._kind, self._excludes, self._thresholds
+        passing: list[tuple] = []  # (-score in tenths, topic index, evidence)
+        failing: list[tuple] = []
         for topic_index, group in groupby(islice(hits, first, None), _TOPIC):
             kept = list(group)
             if len(kept) > 1:
                 kept = self._kept(kept, excludes[topic_index])
             elif kinds[kept[0][3]] == _EXCLUDE:
                 continue
-            if kept:
-                scored.append((topic_index, *self._evidence(kept, places)))
-        return self._decide(scored)
+            if len(kept) == 1:  # the common case, made short
+                _, start, minus_stop, index, _ = kept[0]
+                tenths, evidence = only(start, -minus_stop, rules[index], weights[index])
+            elif kept:
+                tenths, evidence = self._evidence(kept, places)
+            else:
+                continue
+            scored = (-tenths, topic_index, evidence)
+            (passing if tenths >= thresholds[topic_index] else failing).append(scored)
+        return self._decide(passing, failing)
 
     def _kept(self, hits: list[tuple], has_excludes: bool) -> list[tuple]:
         """The hits that are evidence, in text order: not cancelled by an exclusion, and
         each piece of text once (the longest match at a place)."""
         kinds = self._kind
         excluded = [h for h in hits if kinds[h[3]] == _EXCLUDE] if has_excludes else ()
-        kept: list[tuple] = []
-        for hit in hits:
-            _, start, minus_stop, index, _ = hit
-            if kinds[index] == _EXCLUDE or any(
-                e[1] < -minus_stop and start < -e[2] for e in excluded
-            ):
-                continue
-            if kept and start < -kept[-1][2]:
-                continue
-            kept.append(hit)
+        if excluded:
+            hits = [
+                h
+                for h in hits
+                if kinds[h[3]] != _EXCLUDE
+                and not any(e[1] < -h[2] and h[1] < -e[2] for e in excluded)
+            ]
+        kept = hits[:1]
+        for hit in islice(hits, 1, None):
+            if hit[1] >= -kept[-1][2]:
+                kept.append(hit)
         return kept
 
     def _evidence(self, kept: list[tuple], places: _Places) -> tuple[int, tuple[Evidence, ...]]:
-        """A topic's score in tenths and its evidence, from the kept hits."""
-        rules, weights, place = self._rule, self._weights, places.of
-        if len(kept) == 1:  # the common case, made short
-            _, start, minus_stop, index, _ = kept[0]
-            tenths, field_name, kind, snippet, matched = place(start, -minus_stop, weights[index])
-            fields = (1, rules[index], field_name, kind, matched, snippet, tenths / _TENTHS)
-            return tenths, (_new(Evidence, (*fields, True)),)
+        """A topic's score in tenths and its evidence, from two kept hits or more: what
+        counts is each rule's best match, and the first few other mentions in the
+        abstract (stored with what they add, so that counted weights sum to the score)."""
+        place, weights = places.of, self._weights
         where = [place(h[1], -h[2], weights[h[3]]) for h in kept]
+        rule_of = [self._rule[h[3]] for h in kept]
         best: dict[str, int] = {}  # rule -> index in kept of its best match
-        for i, hit in enumerate(kept):
-            rule = rules[hit[3]]
+        for i, rule in enumerate(rule_of):
             if rule not in best or where[i][0] > where[best[rule]][0]:
                 best[rule] = i
         counted = set(best.values())
-        recurrences = [i for i, w in enumerate(where) if w[1] == "abstract" and i not in counted]
-        del recurrences[_MAX_RECURRENCES:]
-        for i in recurrences:  # stored with what it adds, so counted weights sum to the score
-            where[i] = (_RECURRENCE_TENTHS, *where[i][1:])
-        counted.update(recurrences)
-        evidence = tuple(
-            _new(
-                Evidence,
-                (
-                    i + 1,
-                    rules[h[3]],
-                    field_name,
-                    kind,
-                    matched,
-                    snippet,
-                    tenths / _TENTHS,
-                    i in counted,
-                ),
-            )
-            for i, (h, (tenths, field_name, kind, snippet, matched)) in enumerate(
-                zip(kept, where, strict=True)
-            )
-        )
-        return sum(where[i][0] for i in counted), evidence
+        recurrences, score, evidence = _MAX_RECURRENCES, 0, []
+        for i, (tenths, field_name, kind, matched, snippet) in enumerate(where):
+            counts = i in counted
+            if not counts and recurrences and field_name == "abstract":
+                counts, tenths, recurrences = True, _RECURRENCE_TENTHS, recurrences - 1
+            if counts:
+                score += tenths
+            fields = (i + 1, rule_of[i], field_name, kind, matched, snippet, tenths / _TENTHS)
+            evidence.append(_new(Evidence, (*fields, counts)))
+        return score, tuple(evidence)
 
-    def _decide(self, scored: list[tuple[int, int, tuple[Evidence, ...]]]) -> list[Candidate]:
+    def _decide(self, passing: list[tuple], failing: list[tuple]) -> list[Candidate]:
         """Members (the strongest topics over their thresholds) by rank, then near-misses
-        by score."""
-        thresholds = self._thresholds
-        passing = sorted((-s[1], s[0], s) for s in scored if s[1] >= thresholds[s[0]])
-        failing = sorted((-s[1], s[0], s) for s in scored if s[1] < thresholds[s[0]])
+        by score; each list holds (-score in tenths, topic index, evidence)."""
+        passing.sort()
+        failing.sort()
+        slugs, below = self._slugs, self._below
         candidates = []
-        for rank, (_, topic_index, (_, tenths, evidence)) in enumerate(passing, start=1):
+        for rank, (minus_tenths, topic_index, evidence) in enumerate(passing, start=1):
             if rank > MAX_TOPICS:
                 rank, reason, explanation = None, _BEYOND, ""
             else:
                 reason, explanation = None, explain(evidence)
-            slug = self.topics[topic_index].slug
-            fields = (slug, tenths / _TENTHS, reason is None, rank, reason, explanation, evidence)
-            candidates.append(_new(Candidate, fields))
-        for _, topic_index, (_, tenths, evidence) in failing:
-            slug, reason = self.topics[topic_index].slug, self._below[topic_index]
-            fields = (slug, tenths / _TENTHS, False, None, reason, "", evidence)
-            candidates.append(_new(Candidate, fields))
+            fields = (slugs[topic_index], -minus_tenths / _TENTHS, reason is None, rank)
+            candidates.append(_new(Candidate, (*fields, reason, explanation, evidence)))
+        candidates += [
+            _new(Candidate, (slugs[t], -m / _TENTHS, False, None, below[t], "", evidence))
+            for m, t, evidence in failing
+        ]
         return candidates
 
 
-def _ascii_fold(char: str, kept: list[str]) -> str:
+def _is_word(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _fold_ascii(char: str) -> str:
     """What an ASCII character becomes in the scanned text."""
-    if char.isspace():
+    if char.isspace() or char == "-":
         return " "
-    if _is_word(char) or char == "-" or char in kept:
-        return char.lower()
-    return _EDGE
+    return char.lower() if _is_word(char) else _EDGE
 
 
-def _automaton(phrases: list[tuple], spellings: dict[int, set[str]], separators: list[str]):
+_FOLD_ASCII = str.maketrans({c: _fold_ascii(c) for c in map(chr, range(128))})
+
+
+def _automaton(phrases: list[tuple], punctuated: dict[int, re.Pattern]):
     """Keys: every spelling between separators (a wildcard's only after one), and the
-    marker words; values: (key length, what a hit of it is: (topic, phrase, wildcard)…)."""
+    marker words; values: (key length, what a hit of it is…), each hit as (topic,
+    phrase, wildcard, to check)."""
     import ahocorasick
 
-    keys: dict[str, list[tuple[int, int, bool]]] = {}
+    keys: dict[str, list[tuple[int, int, bool, bool]]] = {}
     for index, (topic_index, phrase, _, _) in enumerate(phrases):
         wildcard = phrase.endswith("*")
-        for spelling in spellings[index]:
-            for before in separators:
-                for after in ("",) if wildcard else separators:
+        to_check = index in punctuated
+        for spelling in _spellings(phrase):
+            for before in _SEPARATORS:
+                for after in ("",) if wildcard else _SEPARATORS:
                     keys.setdefault(before + spelling + after, []).append(
-                        (topic_index, index, wildcard)
+                        (topic_index, index, wildcard, to_check)
                     )
     for marker in _MARKER_WORDS:
-        for before in separators:
-            for after in separators:
-                keys.setdefault(before + marker + after, []).append((_MARKER_TOPIC, 0, False))
+        for before in _SEPARATORS:
+            for after in _SEPARATORS:
+                keys.setdefault(before + marker + after, []).append(
+                    (_MARKER_TOPIC, 0, False, False)
+                )
     automaton = ahocorasick.Automaton()
     for key, hits in keys.items():
         automaton.add_word(key, (len(key), tuple(hits)))
@@ -457,71 +474,93 @@ def _automaton(phrases: list[tuple], spellings: dict[int, set[str]], separators:
 
 def _scan(automaton, text: str) -> list[tuple]:
     """The hits in the scanned text (see _EDGE): a key starts with the separator before
-    its match and, but for a wildcard's, ends with the one after."""
-    hits = [
-        (topic_index, end + 2 - length, -end, index, wildcard)
+    its match and ends with the one after, but for a wildcard's: its match stops where
+    the word that ends its key does."""
+    word_end = _WORD_END.search
+    return [
+        (
+            topic_index,
+            end + 2 - length,
+            -word_end(text, end + 1).start() if wildcard else -end,
+            index,
+            to_check,
+        )
         for end, (length, templates) in automaton.iter(text)
-        for topic_index, index, wildcard in templates
+        for topic_index, index, wildcard, to_check in templates
     ]
-    if any([h[4] for h in hits]):  # a wildcard's match stops where its word ends
-        hits = [
-            (h[0], h[1], -_WORD_END.search(text, 1 - h[2]).start(), h[3], False) if h[4] else h
-            for h in hits
-        ]
-    return hits
 
 
 class _Places:
-    """Where a paper's hits are: the weight, field, sentence kind, snippet and text of
+    """Where a paper's hits are: the weight, field, sentence kind, text and snippet of
     each. The abstract's sentences are found and classified when first asked, once."""
+
+    __slots__ = ("title", "abstract", "abstract_at", "markers", "title_snippet")
+    __slots__ += ("starts", "ends", "contributions", "snippets")
 
     def __init__(self, title: str, abstract: str, markers: list[tuple]):
         self.title = title
         self.abstract = abstract
         self.abstract_at = len(title) + 2  # where the abstract starts in the scanned text
         self.markers = markers  # hits of the marker words
-        self.title_snippet: str | None = None
+        stripped = title.strip()  # the snippet of every match, if the title is short
+        self.title_snippet = stripped if len(stripped) <= SNIPPET_LENGTH else None
         self.starts: list[int] = []
+        self.ends: list[int] = []
         self.contributions: list[int] = []  # per sentence: 1 a contribution, 0 background
-        self.snippets: list[str | None] = []  # per sentence: its snippet, if it is short
+        self.snippets: list[str | None] = []  # per sentence: itself, if it is short
 
     def of(self, start: int, stop: int, weights: tuple[int, int]) -> tuple:
-        """(weight in tenths, field, sentence kind, snippet, the matched text) of a match
+        """(weight in tenths, field, sentence kind, the matched text, snippet) of a match
         in the scanned text; ``weights``: its phrase's in a background and in a
         contribution sentence."""
         at = self.abstract_at
         if start < at:
             title = self.title
             start, stop = start - 1, stop - 1
-            snippet = self.title_snippet
-            if snippet is None:
-                snippet = _snippet(title, 0, len(title), start, stop)
-                if len(title.strip()) <= SNIPPET_LENGTH:  # the same for every match
-                    self.title_snippet = snippet
-            return _TITLE_TENTHS, "title", "title", snippet, title[start:stop]
-        abstract = self.abstract
+            snippet = self.title_snippet or _snippet(title, 0, len(title), start, stop)
+            return _TITLE_TENTHS, "title", "title", title[start:stop], snippet
         start, stop = start - at, stop - at
-        starts = self.starts or self._sentences()
-        i = bisect.bisect_right(starts, start) - 1
-        snippet = self.snippets[i]
-        if snippet is None:
-            last = starts[i + 1] if i + 1 < len(starts) else len(abstract)
-            snippet = _snippet(abstract, starts[i], last, start, stop)
+        i = bisect.bisect_right(self.starts or self._sentences(), start) - 1
+        snippet = self.snippets[i] or self._window(i, start, stop)
         contribution = self.contributions[i]
         kind = _KINDS[contribution]
-        return weights[contribution], "abstract", kind, snippet, abstract[start:stop]
+        return weights[contribution], "abstract", kind, self.abstract[start:stop], snippet
+
+    def only(self, start: int, stop: int, rule: str, weights: tuple[int, int]) -> tuple:
+        """(weight in tenths, evidence) of a topic's only match: :meth:`of`, made short
+        for the common case."""
+        at = self.abstract_at
+        if start >= at:
+            start, stop = start - at, stop - at
+            i = bisect.bisect_right(self.starts or self._sentences(), start) - 1
+            snippet = self.snippets[i] or self._window(i, start, stop)
+            contribution = self.contributions[i]
+            tenths, kind = weights[contribution], _KINDS[contribution]
+            matched = self.abstract[start:stop]
+            fields = (1, rule, "abstract", kind, matched, snippet, tenths / _TENTHS, True)
+            return tenths, (_new(Evidence, fields),)
+        title = self.title
+        snippet = self.title_snippet or _snippet(title, 0, len(title), start - 1, stop - 1)
+        fields = (1, rule, "title", "title", title[start - 1 : stop - 1], snippet, _TITLE, True)
+        return _TITLE_TENTHS, (_new(Evidence, fields),)
+
+    def _window(self, i: int, start: int, stop: int) -> str:
+        """At most 200 characters of the long sentence ``i`` around a match in it."""
+        first, last = self.starts[i], self.ends[i]
+        begin = max(first, min((start + stop) // 2 - SNIPPET_LENGTH // 2, last - SNIPPET_LENGTH))
+        return self.abstract[begin : begin + SNIPPET_LENGTH].strip()
 
     def _sentences(self) -> list[int]:
         abstract, at = self.abstract, self.abstract_at
         self.starts = starts = sentence_starts(abstract)
+        self.ends = [*starts[1:], len(abstract)]
         contributions = [0] * len(starts)
         markers = [h[1] - at for h in self.markers if h[1] >= at]
-        for offset in contribution_offsets(abstract, markers):
-            contributions[bisect.bisect_right(starts, offset) - 1] = 1
+        if markers:
+            for offset in contribution_offsets(abstract, markers):
+                contributions[bisect.bisect_right(starts, offset) - 1] = 1
         self.contributions = contributions
-        sentences = [
-            abstract[a:b].strip() for a, b in zip(starts, [*starts[1:], len(abstract)], strict=True)
-        ]
+        sentences = (abstract[a:b].strip() for a, b in zip(starts, self.ends, strict=True))
         self.snippets = [s if len(s) <= SNIPPET_LENGTH else None for s in sentences]
         return starts
 
@@ -552,6 +591,9 @@ _PLACES = {
 def explain(evidence: tuple[Evidence, ...]) -> str:
     """The counted evidence in plain words, strongest first:
     ``“LoRA” in the title; “low-rank adaptation” in a contribution sentence``."""
+    if len(evidence) == 1 and evidence[0].counted:  # the common case, made short
+        only = evidence[0]
+        return f"“{' '.join(only.matched.split())}” {_PLACES[only.sentence_kind]}"
     rules = {e.rule for e in evidence if e.counted}
     best = []
     for e in sorted(evidence, key=lambda e: (-e.weight, e.position)):
@@ -564,20 +606,21 @@ def explain(evidence: tuple[Evidence, ...]) -> str:
     return "; ".join(best)
 
 
-# Every character ``\\s`` matches becomes a space (one for one, so offsets stay valid).
-_SPACES = str.maketrans({c: " " for c in map(chr, range(0x3001)) if c.isspace()})
-
-
-def _is_word(char: str) -> bool:
-    return char.isalnum() or char == "_"
+# Every character ``\\s`` matches, and a hyphen, becomes a space (one for one, so offsets
+# stay valid).
+_SPACES = str.maketrans(
+    {c: " " for c in ["-", *map(chr, range(0x3001))] if c.isspace() or c == "-"}
+)
 
 
 def _spellings(rule: str) -> set[str]:
-    """Every text the rule's words can match, lowercased, without a wildcard's ending."""
-    words = [w.lower() for w in re.split(r"[\s\-]+", rule.strip().removesuffix("*")) if w]
+    """Every text the rule's words can match in the scanned text, lowercased, without a
+    wildcard's ending: words joined by a space or nothing, punctuation as EDGE."""
+    words = re.split(r"[\s\-]+", rule.strip().removesuffix("*").lower())
+    words = [_NOT_WORD.sub(_EDGE, w) for w in words if w]
     spellings = {words[0]}
     for word in words[1:]:
-        spellings = {s + sep + word for s in spellings for sep in ("", " ", "-")}
+        spellings = {s + sep + word for s in spellings for sep in ("", " ")}
     return spellings
 
 
