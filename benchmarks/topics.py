@@ -7,10 +7,14 @@ Issue 13 asks that weighing evidence make the benchmark's topic stage no slower 
 the first-match engine before it. This script measures both on the same synthetic
 papers (``benchmarks/synthetic.py``): the old engine is read from git (its module at
 ``OLD_ENGINE``), the new one is this checkout's. Each round runs old, then new, building
-the rules and matching every paper, as the database stage does; the figures are CPU
-seconds of this process (``time.process_time``), so that other processes on a shared
-machine weigh less on them. The old engine is given the same rules (``a | b`` spellings
-as separate rules; it had no exclusions), so it does the same matching work.
+the rules and matching every paper as the database stage does: with the cycle collector
+off (``_no_cyclic_gc`` in papershelf/store/pipeline.py) and a chunk of papers' results
+kept at a time (``MATCH_CHUNK`` in papershelf/store/database.py). ``--collector`` and
+``--keep-all`` measure instead with the collector on and every result kept, as this
+script did before the stage worked so. The figures are CPU seconds of this process
+(``time.process_time``), so that other processes on a shared machine weigh less on
+them. The old engine is given the same rules (``a | b`` spellings as separate rules; it
+had no exclusions), so it does the same matching work.
 
 It prints, per N, the minimum and the median over the rounds and the median of the
 per-round ratios new / old (pairing keeps a ratio meaningful when the machine's speed
@@ -37,6 +41,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from synthetic import make_paper  # noqa: E402
 
 from papershelf.collection import topics  # noqa: E402
+from papershelf.store.database import MATCH_CHUNK  # noqa: E402
 
 # The last commit with the first-match engine (papershelf/topics.py), before evidence.
 OLD_ENGINE = "c6e7fe07873536f5258ed41d60780365149b20f7"
@@ -64,14 +69,23 @@ def papers(n: int, seed: int = 0) -> list[tuple[str, str]]:
     return [make_paper(rng, index) for index in range(n)]
 
 
-def timed(make_rules, texts: list[tuple[str, str]]) -> float:
-    """CPU seconds to build the rules and match every paper (the results are kept, as
-    the database stage keeps them, and dropped after the clock stops)."""
+def timed(make_rules, texts: list[tuple[str, str]], collector: bool, chunk: int) -> float:
+    """CPU seconds to build the rules and match every paper, ``chunk`` papers at a time:
+    a chunk's results are kept until the next chunk's replace them (the last ones are
+    dropped after the clock stops). ``collector``: the cycle collector on."""
     gc.collect()
-    started = time.process_time()
-    rules = make_rules()
-    results = [rules.match(title, abstract) for title, abstract in texts]
-    seconds = time.process_time() - started
+    if not collector:
+        gc.disable()
+    try:
+        started = time.process_time()
+        rules = make_rules()
+        for start in range(0, len(texts), chunk):
+            results = [
+                rules.match(title, abstract) for title, abstract in texts[start : start + chunk]
+            ]
+        seconds = time.process_time() - started
+    finally:
+        gc.enable()
     del results
     return seconds
 
@@ -81,6 +95,12 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000", help="comma-separated N")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--check", action="store_true", help="fast matcher == regexes")
+    parser.add_argument(
+        "--collector", action="store_true", help="the cycle collector on (the stage has it off)"
+    )
+    parser.add_argument(
+        "--keep-all", action="store_true", help="keep every result (the stage keeps a chunk)"
+    )
     args = parser.parse_args()
 
     old = old_engine()
@@ -105,8 +125,12 @@ def main() -> None:
                 assert rules.match(title, abstract) == rules.match_with_regexes(title, abstract)
         seconds: dict[str, list[float]] = {"old": [], "new": []}
         for _ in range(args.rounds):
-            seconds["old"].append(timed(lambda: old.TopicRules(old_topics), texts))
-            seconds["new"].append(timed(lambda: topics.TopicRules(taxonomy.topics), texts))
+            for engine, make_rules in (
+                ("old", lambda: old.TopicRules(old_topics)),
+                ("new", lambda: topics.TopicRules(taxonomy.topics)),
+            ):
+                chunk = len(texts) if args.keep_all else MATCH_CHUNK
+                seconds[engine].append(timed(make_rules, texts, args.collector, chunk))
         ratios = [a / b for a, b in zip(seconds["new"], seconds["old"], strict=True)]
         old_s, new_s = seconds["old"], seconds["new"]
         print(

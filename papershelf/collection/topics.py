@@ -260,6 +260,7 @@ _MARKER_TOPIC = -1
 # constructors make, at less than half the cost (there are about 25 per paper).
 _new = tuple.__new__
 _TOPIC = itemgetter(0)
+_SCORE = itemgetter(1)
 
 
 class TopicRules:
@@ -348,8 +349,9 @@ class TopicRules:
         places = _Places(title, abstract, hits[:first])
         only, rules, weights = places.only, self._rule, self._weights
         kinds, excludes, thresholds = self._kind, self._excludes, self._thresholds
+        slugs, below = self._slugs, self._below
         passing: list[tuple] = []  # (-score in tenths, topic index, evidence)
-        failing: list[tuple] = []
+        failing: list[Candidate] = []  # in the order of the topics
         for topic_index, group in groupby(islice(hits, first, None), _TOPIC):
             kept = list(group)
             if len(kept) > 1:
@@ -363,8 +365,12 @@ class TopicRules:
                 tenths, evidence = self._evidence(kept, places)
             else:
                 continue
-            scored = (-tenths, topic_index, evidence)
-            (passing if tenths >= thresholds[topic_index] else failing).append(scored)
+            if tenths >= thresholds[topic_index]:
+                passing.append((-tenths, topic_index, evidence))
+            else:
+                reason = below[topic_index]
+                fields = (slugs[topic_index], tenths / _TENTHS, False, None, reason, "", evidence)
+                failing.append(_new(Candidate, fields))
         return self._decide(passing, failing)
 
     def _kept(self, hits: list[tuple], has_excludes: bool) -> list[tuple]:
@@ -408,12 +414,12 @@ class TopicRules:
             evidence.append(_new(Evidence, (*fields, counts)))
         return score, tuple(evidence)
 
-    def _decide(self, passing: list[tuple], failing: list[tuple]) -> list[Candidate]:
+    def _decide(self, passing: list[tuple], failing: list[Candidate]) -> list[Candidate]:
         """Members (the strongest topics over their thresholds) by rank, then near-misses
-        by score; each list holds (-score in tenths, topic index, evidence)."""
+        by score. ``passing``: (-score in tenths, topic index, evidence) of each topic
+        over its threshold; ``failing``: the near-misses in the order of the topics."""
         passing.sort()
-        failing.sort()
-        slugs, below = self._slugs, self._below
+        slugs = self._slugs
         candidates = []
         for rank, (minus_tenths, topic_index, evidence) in enumerate(passing, start=1):
             if rank > MAX_TOPICS:
@@ -422,11 +428,9 @@ class TopicRules:
                 reason, explanation = None, explain(evidence)
             fields = (slugs[topic_index], -minus_tenths / _TENTHS, reason is None, rank)
             candidates.append(_new(Candidate, (*fields, reason, explanation, evidence)))
-        candidates += [
-            _new(Candidate, (slugs[t], -m / _TENTHS, False, None, below[t], "", evidence))
-            for m, t, evidence in failing
-        ]
-        return candidates
+        # By score, highest first; a stable sort keeps the topics' order among equals.
+        failing.sort(key=_SCORE, reverse=True)
+        return candidates + failing
 
 
 def _is_word(char: str) -> bool:
@@ -492,10 +496,11 @@ def _scan(automaton, text: str) -> list[tuple]:
 
 class _Places:
     """Where a paper's hits are: the weight, field, sentence kind, text and snippet of
-    each. The abstract's sentences are found and classified when first asked, once."""
+    each. The abstract's sentences are found and classified when first asked, once; a
+    sentence's snippet is made when first asked."""
 
     __slots__ = ("title", "abstract", "abstract_at", "markers", "title_snippet")
-    __slots__ += ("starts", "ends", "contributions", "snippets")
+    __slots__ += ("bounds", "contributions", "snippets")
 
     def __init__(self, title: str, abstract: str, markers: list[tuple]):
         self.title = title
@@ -504,10 +509,10 @@ class _Places:
         self.markers = markers  # hits of the marker words
         stripped = title.strip()  # the snippet of every match, if the title is short
         self.title_snippet = stripped if len(stripped) <= SNIPPET_LENGTH else None
-        self.starts: list[int] = []
-        self.ends: list[int] = []
+        self.bounds: list[int] = []  # where each sentence starts, and the abstract's end
         self.contributions: list[int] = []  # per sentence: 1 a contribution, 0 background
-        self.snippets: list[str | None] = []  # per sentence: itself, if it is short
+        # Per sentence: itself if it is short, False if it is not, None before asked.
+        self.snippets: list[str | bool | None] = []
 
     def of(self, start: int, stop: int, weights: tuple[int, int]) -> tuple:
         """(weight in tenths, field, sentence kind, the matched text, snippet) of a match
@@ -520,8 +525,8 @@ class _Places:
             snippet = self.title_snippet or _snippet(title, 0, len(title), start, stop)
             return _TITLE_TENTHS, "title", "title", title[start:stop], snippet
         start, stop = start - at, stop - at
-        i = bisect.bisect_right(self.starts or self._sentences(), start) - 1
-        snippet = self.snippets[i] or self._window(i, start, stop)
+        i = bisect.bisect_right(self.bounds or self._sentences(), start) - 1
+        snippet = self.snippets[i] or self._snippet(i, start, stop)
         contribution = self.contributions[i]
         kind = _KINDS[contribution]
         return weights[contribution], "abstract", kind, self.abstract[start:stop], snippet
@@ -532,8 +537,8 @@ class _Places:
         at = self.abstract_at
         if start >= at:
             start, stop = start - at, stop - at
-            i = bisect.bisect_right(self.starts or self._sentences(), start) - 1
-            snippet = self.snippets[i] or self._window(i, start, stop)
+            i = bisect.bisect_right(self.bounds or self._sentences(), start) - 1
+            snippet = self.snippets[i] or self._snippet(i, start, stop)
             contribution = self.contributions[i]
             tenths, kind = weights[contribution], _KINDS[contribution]
             matched = self.abstract[start:stop]
@@ -544,25 +549,30 @@ class _Places:
         fields = (1, rule, "title", "title", title[start - 1 : stop - 1], snippet, _TITLE, True)
         return _TITLE_TENTHS, (_new(Evidence, fields),)
 
-    def _window(self, i: int, start: int, stop: int) -> str:
-        """At most 200 characters of the long sentence ``i`` around a match in it."""
-        first, last = self.starts[i], self.ends[i]
-        begin = max(first, min((start + stop) // 2 - SNIPPET_LENGTH // 2, last - SNIPPET_LENGTH))
-        return self.abstract[begin : begin + SNIPPET_LENGTH].strip()
+    def _snippet(self, i: int, start: int, stop: int) -> str:
+        """The snippet of a match in sentence ``i`` (see :func:`_snippet`), the sentence
+        kept for the next match if it is short."""
+        first, last = self.bounds[i], self.bounds[i + 1]
+        if self.snippets[i] is None:
+            sentence = self.abstract[first:last].strip()
+            if len(sentence) <= SNIPPET_LENGTH:
+                self.snippets[i] = sentence
+                return sentence
+            self.snippets[i] = False
+        return _snippet(self.abstract, first, last, start, stop, long=True)
 
     def _sentences(self) -> list[int]:
         abstract, at = self.abstract, self.abstract_at
-        self.starts = starts = sentence_starts(abstract)
-        self.ends = [*starts[1:], len(abstract)]
-        contributions = [0] * len(starts)
+        self.bounds = bounds = sentence_starts(abstract)
+        contributions = [0] * len(bounds)
         markers = [h[1] - at for h in self.markers if h[1] >= at]
         if markers:
             for offset in contribution_offsets(abstract, markers):
-                contributions[bisect.bisect_right(starts, offset) - 1] = 1
+                contributions[bisect.bisect_right(bounds, offset) - 1] = 1
         self.contributions = contributions
-        sentences = (abstract[a:b].strip() for a, b in zip(starts, self.ends, strict=True))
-        self.snippets = [s if len(s) <= SNIPPET_LENGTH else None for s in sentences]
-        return starts
+        self.snippets = [None] * len(bounds)
+        bounds.append(len(abstract))
+        return bounds
 
 
 _KINDS = ("background", "contribution")
@@ -571,11 +581,13 @@ _KINDS = ("background", "contribution")
 SNIPPET_LENGTH = 200
 
 
-def _snippet(text: str, first: int, last: int, start: int, stop: int) -> str:
-    """The sentence ``text[first:last]``, or at most 200 characters of it around the match."""
-    sentence = text[first:last].strip()
-    if len(sentence) <= SNIPPET_LENGTH:
-        return sentence
+def _snippet(text: str, first: int, last: int, start: int, stop: int, long: bool = False) -> str:
+    """The sentence ``text[first:last]``, or at most 200 characters of it around the
+    match; ``long``: the sentence is known to be longer."""
+    if not long:
+        sentence = text[first:last].strip()
+        if len(sentence) <= SNIPPET_LENGTH:
+            return sentence
     middle = (start + stop) // 2
     begin = max(first, min(middle - SNIPPET_LENGTH // 2, last - SNIPPET_LENGTH))
     return text[begin : begin + SNIPPET_LENGTH].strip()
