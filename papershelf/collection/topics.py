@@ -234,7 +234,7 @@ _ABSTRACT_TENTHS = {
     (False, False): round(RULE_BACKGROUND_WEIGHT * _TENTHS),
 }
 _TITLE_TENTHS = round(TITLE_WEIGHT * _TENTHS)
-_TITLE = _TITLE_TENTHS / _TENTHS
+_TITLE_EVIDENCE_WEIGHT = _TITLE_TENTHS / _TENTHS
 _RECURRENCE_TENTHS = round(RECURRENCE_WEIGHT * _TENTHS)
 _MAX_RECURRENCES = round(RECURRENCE_CAP / RECURRENCE_WEIGHT)
 _BEYOND = f"beyond the {MAX_TOPICS} strongest topics"
@@ -246,7 +246,6 @@ _BEYOND = f"beyond the {MAX_TOPICS} strongest topics"
 # it costs little next to the matching.
 _EDGE = "\x01"
 _SEPARATORS = (" ", _EDGE)
-_WORD_END = re.compile(r"\W")
 _NOT_WORD = re.compile(r"\W")
 _TO_EDGE = re.compile(r"[^\w\s-]")  # in text that is not ASCII (see _FOLD_ASCII)
 
@@ -261,6 +260,7 @@ _MARKER_TOPIC = -1
 _new = tuple.__new__
 _TOPIC = itemgetter(0)
 _SCORE = itemgetter(1)
+_TO_CHECK = itemgetter(4)
 
 
 class TopicRules:
@@ -318,7 +318,7 @@ class TopicRules:
                 return self.match_with_regexes(title, abstract)
             scanned = _TO_EDGE.sub(_EDGE, folded).translate(_SPACES)
         hits = _scan(self._automaton, scanned)
-        if self._punctuated and any([h[4] for h in hits]):
+        if self._punctuated and any(map(_TO_CHECK, hits)):
             punctuated = self._punctuated
             hits = [h for h in hits if not h[4] or punctuated[h[3]].fullmatch(text, h[1], -h[2])]
         return self._candidates(title, abstract, hits)
@@ -480,7 +480,7 @@ def _scan(automaton, text: str) -> list[tuple]:
     """The hits in the scanned text (see _EDGE): a key starts with the separator before
     its match and ends with the one after, but for a wildcard's: its match stops where
     the word that ends its key does."""
-    word_end = _WORD_END.search
+    word_end = _NOT_WORD.search
     return [
         (
             topic_index,
@@ -544,9 +544,10 @@ class _Places:
             matched = self.abstract[start:stop]
             fields = (1, rule, "abstract", kind, matched, snippet, tenths / _TENTHS, True)
             return tenths, (_new(Evidence, fields),)
-        title = self.title
-        snippet = self.title_snippet or _snippet(title, 0, len(title), start - 1, stop - 1)
-        fields = (1, rule, "title", "title", title[start - 1 : stop - 1], snippet, _TITLE, True)
+        title, start, stop = self.title, start - 1, stop - 1
+        snippet = self.title_snippet or _snippet(title, 0, len(title), start, stop)
+        weight = _TITLE_EVIDENCE_WEIGHT
+        fields = (1, rule, "title", "title", title[start:stop], snippet, weight, True)
         return _TITLE_TENTHS, (_new(Evidence, fields),)
 
     def _snippet(self, i: int, start: int, stop: int) -> str:
