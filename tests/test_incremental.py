@@ -6,12 +6,14 @@ import json
 import shutil
 import tarfile
 from importlib.metadata import version
+from pathlib import Path
 
 import pytest
 import sqlite_utils
 from mkdocs.exceptions import Abort
 
 from papershelf.publish.mkdocs_build import (
+    PreviousSite,
     PAGES_PER_WORKER,
     build_pages,
     load_site_config,
@@ -192,3 +194,20 @@ def test_the_stamp_names_the_versions_of_what_renders_the_pages():
     assert {"jinja2", "markupsafe", "backrefs"} <= set(versions)
     # not Material's extras (Pillow is installed, for matplotlib), nor papershelf's own
     assert "pillow" not in versions and "papershelf" not in versions
+
+
+def test_the_previous_site_is_linked_ahead_and_removed_if_unused(real_site):
+    """The previous site is hard-linked into the new site's directory on a thread while
+    the pages are written; a build that fails before MkDocs leaves no such directory."""
+    root, _ = real_site
+    previous = PreviousSite(load_site_config(CONFIG, root / "docs"), root / "site")
+    assert previous.usable and previous.directory.name.startswith(".site.tmp-")
+    previous.wait()
+    page = Path("papers", "longlora-efficient-fine-tuning-of-long-context-large-language-models")
+    linked, served = previous.directory / page / "index.html", root / "site" / page / "index.html"
+    assert linked.stat().st_ino == served.stat().st_ino
+    assert not (previous.directory / "pagefind").exists()  # every build makes it anew
+    assert not (previous.directory / "sitemap.xml").exists()
+    previous.close()
+    assert not previous.directory.exists()
+    assert (root / "site" / page / "index.html").exists()  # the previous site is untouched

@@ -27,8 +27,9 @@ import platform
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, closing, contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -76,6 +77,7 @@ def build_pages(
     incremental: bool = True,
     workers: int | None = None,
     beside: Callable[[Path], AbstractContextManager] | None = None,
+    previous: PreviousSite | None = None,
 ) -> bool:
     """Build the pages of ``config.docs_dir`` into ``site_dir`` with MkDocs, all of them
     or (``incremental``, the previous site permitting) only those changed; returns whether
@@ -85,35 +87,75 @@ def build_pages(
     The sitemap is dated ``source_date_epoch`` unless the environment sets
     ``SOURCE_DATE_EPOCH``. ``beside(directory)`` runs around the build, given the
     directory that becomes the site (Pagefind writes its index there meanwhile).
+    ``previous``: the previous site, already being linked (see :class:`PreviousSite`);
+    by default it is looked at now.
     """
-    docs_dir = Path(config.docs_dir).resolve()
     site_dir = site_dir.resolve()
-    stamp_file = docs_dir.parent / "site-stamp.json"
-    stamp = _stamp(Path(config.config_file_path), site_dir, docs_dir)
-    dirty = (
-        incremental
-        and (site_dir / "index.html").exists()
-        and stamp_file.exists()
-        and stamp_file.read_text(encoding="utf-8") == stamp
-    )
-    # Until this build is in place, the site does not match the docs: no stamp.
-    with writing(stamp_file):
-        stamp_file.unlink(missing_ok=True)
-    temporary = temporary_path(site_dir)
-    shutil.rmtree(temporary, ignore_errors=True)
-    with writing(site_dir), _source_date_epoch(source_date_epoch):
+    own = previous is None  # then looked at, and closed, here
+    previous = previous or PreviousSite(config, site_dir, incremental)
+    with closing(previous) if own else nullcontext():
+        # Until this build is in place, the site does not match the docs: no stamp.
+        with writing(previous.stamp_file):
+            previous.stamp_file.unlink(missing_ok=True)
+        temporary = previous.directory
+        with writing(site_dir), _source_date_epoch(source_date_epoch):
+            try:
+                with beside(temporary) if beside else nullcontext():
+                    if previous.usable:
+                        previous.wait()
+                        _leave_out_rewritten(temporary, Path(config.docs_dir).resolve(), removed)
+                    _build_in_shares(config, temporary, workers)
+            except BaseException:
+                shutil.rmtree(temporary, ignore_errors=True)
+                raise
+            replace_directory(temporary, site_dir)
+        with writing(previous.stamp_file):
+            previous.stamp_file.write_text(previous.stamp, encoding="utf-8")
+        return previous.usable
+
+
+class PreviousSite:
+    """The previous site, when this build may start from it (it was built with the same
+    configuration, theme and code: :func:`_stamp`), hard-linked on a thread into the
+    directory the new site is built in. Made before the pages are written: the links are
+    the kernel's work (20,000 of them at 10,000 papers, about 2 s), done meanwhile."""
+
+    def __init__(self, config: MkDocsConfig, site_dir: Path, incremental: bool = True):
+        docs_dir = Path(config.docs_dir).resolve()
+        self.site_dir = site_dir.resolve()
+        self.directory = temporary_path(self.site_dir)
+        self.stamp_file = docs_dir.parent / "site-stamp.json"
+        self.stamp = _stamp(Path(config.config_file_path), self.site_dir, docs_dir)
+        self.usable = (
+            incremental
+            and (self.site_dir / "index.html").exists()
+            and self.stamp_file.exists()
+            and self.stamp_file.read_text(encoding="utf-8") == self.stamp
+        )
+        shutil.rmtree(self.directory, ignore_errors=True)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._link, name="previous-site")
+        if self.usable:
+            self._thread.start()
+
+    def _link(self) -> None:
         try:
-            with beside(temporary) if beside else nullcontext():
-                if dirty:
-                    _link_previous_site(site_dir, temporary, docs_dir, removed)
-                _build_in_shares(config, temporary, workers)
-        except BaseException:
-            shutil.rmtree(temporary, ignore_errors=True)
-            raise
-        replace_directory(temporary, site_dir)
-    with writing(stamp_file):
-        stamp_file.write_text(stamp, encoding="utf-8")
-    return dirty
+            _link_previous_site(self.site_dir, self.directory)
+        except BaseException as error:  # raised by wait(), in the build's thread
+            self._error = error
+
+    def wait(self) -> None:
+        """Wait for the links; a failure (a full disk) raises here."""
+        if self.usable:
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def close(self) -> None:
+        """Wait for the links, and remove them if the build did not use them."""
+        if self.usable:
+            self._thread.join()
+        shutil.rmtree(self.directory, ignore_errors=True)
 
 
 @contextmanager
@@ -356,8 +398,8 @@ def _output_of(relative: Path) -> Path:
     return relative.with_suffix("") / "index.html"
 
 
-def _link_previous_site(site_dir: Path, target: Path, docs_dir: Path, removed: list[str]):
-    """Hard-link the previous site into ``target``, leaving out what will be rewritten."""
+def _link_previous_site(site_dir: Path, target: Path) -> None:
+    """Hard-link the previous site into ``target``, but for what every build makes anew."""
     for path in site_dir.rglob("*"):
         if path.relative_to(site_dir).parts[0] == "pagefind":
             continue  # made anew by every build
@@ -369,6 +411,11 @@ def _link_previous_site(site_dir: Path, target: Path, docs_dir: Path, removed: l
             os.link(path, destination)
     for name in _ALWAYS_WRITTEN:
         (target / name).unlink(missing_ok=True)
+
+
+def _leave_out_rewritten(target: Path, docs_dir: Path, removed: list[str]) -> None:
+    """Remove from the linked copy ``target`` the pages MkDocs will write anew (their
+    Markdown is newer) and those of ``removed`` pages."""
     for source in docs_dir.rglob("*"):
         if source.is_file():
             output = target / _output_of(source.relative_to(docs_dir))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from ..outputs import temporary_path, writing
 from ..timing import Stopwatch
 from .analysis import NotebookError, NotebookPage, notebook_pages
 from .exports import write_downloads
-from .mkdocs_build import build_pages, load_site_config
+from .mkdocs_build import PreviousSite, build_pages, load_site_config
 from .pages import render_analysis, render_site
 from .search import BUNDLE_PAPERS, SearchError, pagefind, write_search_documents
 from .sitedata import data_date_epoch, load_site_data
@@ -74,6 +74,8 @@ def build_site(
             ExitStack() as index,
         ):
             config = load_site_config(config_file, docs_dir)
+            # The previous site is linked into the new one's directory meanwhile.
+            previous = index.enter_context(closing(PreviousSite(config, site_dir, incremental)))
             # The notebooks run in their own kernel processes while the pages are written.
             notebooks = pool.submit(_run_notebooks, notebooks_dir, db_path, cache_dir)
             data = load_site_data(db_path, metadata_path)
@@ -99,9 +101,9 @@ def build_site(
                 site_dir,
                 render.removed,
                 source_date_epoch=data_date_epoch(db_path),
-                incremental=incremental,
                 workers=workers,
                 beside=index_into,  # the index goes into the new site
+                previous=previous,
             )
     except (NotebookError, SearchError, MkDocsException) as error:
         raise SiteError(str(error)) from None
