@@ -155,7 +155,7 @@ def benchmark(n: int, work: Path, site_max: int, notebooks: bool, rounds: int) -
     row["site_mb"] = size_mb(work / "site")
     row["html_pages"] = site["pages"]
     row["paper_page_kb"] = sum(p.stat().st_size for p in pages) / len(pages) / 1e3
-    chunks = list((work / "site" / "pagefind" / "index").glob("*.pf_index"))
+    chunks = list((work / "site" / "pagefind").glob("*/index/*.pf_index"))  # of every bundle
     row["pagefind_chunk_kb"] = max((c.stat().st_size for c in chunks), default=0) / 1e3
     row["bare"] = run(BARE_MKDOCS, work / "docs", work / "bare-site", config)
 
