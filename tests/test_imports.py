@@ -1,6 +1,5 @@
-"""pandas is hidden from the libraries that would load it for nothing (start-up time of the
-database stage, issue 18), and only from them."""
-
+"""Slow imports are hidden from the libraries that would load them for nothing (pandas from
+sqlite-utils and scikit-learn, rfc3987_syntax from nbformat: issue 18), and only there."""
 from __future__ import annotations
 
 import subprocess
@@ -51,3 +50,16 @@ def test_the_related_papers_imports_load_scikit_learn_without_pandas():
         "print('pandas' in sys.modules, [(r.paper, r.related) for r in rows])\n"
     )
     assert _run(code) == "False [('a', 'b'), ('b', 'a')]\n"
+
+
+def test_the_notebook_runner_is_imported_without_rfc3987_syntax_and_still_validates():
+    code = (
+        "import sys\n"
+        "from papershelf.imports import import_notebook_runner\n"
+        "import_notebook_runner()\n"
+        "import nbformat\n"
+        "notebook = nbformat.read('notebooks/querying.ipynb', as_version=4)\n"
+        "nbformat.validate(notebook)\n"
+        "print('rfc3987_syntax' in sys.modules, len(notebook.cells) > 0)\n"
+    )
+    assert _run(code) == "False True\n"

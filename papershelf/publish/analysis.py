@@ -22,6 +22,7 @@ from pathlib import Path
 
 from ..collection.curation import labels_path
 from ..errors import NotebookError
+from ..imports import import_notebook_runner
 from .notebook import ENVIRONMENT_VARIABLE
 
 EXECUTION_TIMEOUT = 600  # seconds per cell
@@ -55,6 +56,8 @@ def notebook_pages(notebooks_dir: Path, db_path: Path, cache_dir: Path) -> list[
         key = _digest(path.read_bytes() + db_digest.encode() + FORMAT_VERSION.encode())[:16]
         cached[path] = cache_dir / f"{path.stem}-{key}"
     missing = [path for path, directory in cached.items() if not (directory / "page.md").exists()]
+    if missing:
+        import_notebook_runner()
     # Each notebook runs in its own kernel process: run them side by side.
     with ThreadPoolExecutor(max_workers=max(1, min(len(missing), os.cpu_count() or 1))) as pool:
         executed = pool.map(lambda path: _execute(path, db_path), missing)
