@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 from ..errors import SearchError
 from .sitedata import SiteData
-from .templating import render
+from .templating import Drawing
 from .writer import PageWriter
 
 # Papers per index bundle. Pagefind cannot add to an index, and indexing costs about 1 ms
@@ -49,24 +49,25 @@ def write_search_documents(
     search_dir: Path, data: SiteData, language: str = "en", bundle_papers: int = BUNDLE_PAPERS
 ) -> list[Bundle]:
     """Write the documents into ``search_dir``, one directory per bundle, removing those
-    of pages gone; returns the bundles."""
-    writer = PageWriter(search_dir)
+    of pages gone; returns the bundles. A document is drawn only when its drawing
+    changed since the last build (the keys are kept beside ``search_dir``)."""
+    writer = PageWriter(search_dir, search_dir.with_name("search-keys.json"))
     bundles = []
     for number, documents in enumerate(search_bundles(data, language, bundle_papers)):
+        # The drawings' keys stand for the documents (equal keys draw equal text).
         digest = hashlib.sha256(_indexer_version().encode())
-        for relative, content in documents:
-            writer.write(f"{number}/{relative}", content)
-            digest.update(f"{len(relative)} {relative} {len(content)} ".encode())
-            digest.update(content.encode())
+        for relative, drawing in documents:
+            key = writer.write_drawing(f"{number}/{relative}", drawing)
+            digest.update(f"{relative} {key}\n".encode())
         bundles.append(Bundle(str(number), digest.hexdigest()))
-    writer.remove_stale()
+    writer.finish()
     return bundles
 
 
 def search_bundles(
     data: SiteData, language: str, bundle_papers: int = BUNDLE_PAPERS
-) -> list[list[tuple[str, str]]]:
-    """The ``(path, html)`` documents of each bundle: the papers ``bundle_papers`` at a
+) -> list[list[tuple[str, Drawing]]]:
+    """The ``(path, drawing)`` documents of each bundle: the papers ``bundle_papers`` at a
     time in the order they arrived; the topics' in the first bundle (they change only
     with the taxonomy); a listing's in the bundle of the first paper that arrived with
     it (a listing that brought none, in the last), so that a new listing changes only
@@ -105,8 +106,8 @@ def _arrivals(data: SiteData) -> list[tuple[str, str | None]]:
     return [(slug, with_none[firsts[slug][0]]) for slug in ordered]
 
 
-def search_documents(data: SiteData, language: str = "en") -> Iterator[tuple[str, str]]:
-    """``(path, html)`` of each document, at the path MkDocs gives the page it stands for
+def search_documents(data: SiteData, language: str = "en") -> Iterator[tuple[str, Drawing]]:
+    """``(path, drawing)`` of each document, at the path MkDocs gives the page it stands for
     (``papers/<slug>.md`` is served as ``papers/<slug>/``). Every value is escaped."""
     for slug, paper in data.papers.items():
         parts = []
@@ -135,8 +136,8 @@ def search_documents(data: SiteData, language: str = "en") -> Iterator[tuple[str
         yield f"listings/{name}/index.html", _document(listing["title"], parts, language)
 
 
-def _document(title: str, parts: list[str], language: str) -> str:
-    return render("search_document.html.j2", title=title, parts=parts, language=language)
+def _document(title: str, parts: list[str], language: str) -> Drawing:
+    return Drawing("search_document.html.j2", dict(title=title, parts=parts, language=language))
 
 
 @contextmanager

@@ -33,8 +33,9 @@ class PageWriter:
         self._previous_keys = _read_keys(keys_file)
         self._keys: dict[str, list] = {}
 
-    def write_drawing(self, relative: str, drawing: Drawing) -> None:
-        """Write what ``drawing`` draws, or keep the file if it holds that already."""
+    def write_drawing(self, relative: str, drawing: Drawing) -> str:
+        """Write what ``drawing`` draws, or keep the file if it holds that already;
+        returns the drawing's key."""
         path, key = self.root / relative, drawing.key
         kept = self._previous_keys.get(relative)
         if kept and kept[0] == key and kept[1:] == _identity(path):
@@ -44,6 +45,7 @@ class PageWriter:
             self.write(relative, drawing.draw())
             kept = [key, *_identity(path)]
         self._keys[relative] = kept
+        return key
 
     def finish(self) -> list[str]:
         """Once every page is written: remove the stale files (returned) and record the
