@@ -1,5 +1,6 @@
 """Slow imports are hidden from the libraries that would load them for nothing (pandas from
 sqlite-utils and scikit-learn, rfc3987_syntax from nbformat: issue 18), and only there."""
+
 from __future__ import annotations
 
 import subprocess

@@ -13,8 +13,8 @@ import sqlite_utils
 from mkdocs.exceptions import Abort
 
 from papershelf.publish.mkdocs_build import (
-    PreviousSite,
     PAGES_PER_WORKER,
+    PreviousSite,
     build_pages,
     load_site_config,
     rendering_versions,

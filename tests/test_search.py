@@ -133,9 +133,11 @@ def test_a_bundle_made_from_the_same_documents_is_taken_from_the_previous_site(t
     bundles = _one_bundle(tmp_path / "search", "Low-rank adapters")
     first = _indexed(tmp_path, bundles, tmp_path / "none", "first")
     inode = (first / "0" / "pagefind-entry.json").stat().st_ino
+    recorded = (first / "0" / DIGEST).stat().st_mtime_ns
     # The same documents: the bundle is linked, not indexed again (the same file).
     again = _indexed(tmp_path, bundles, first, "again")
     assert (again / "0" / "pagefind-entry.json").stat().st_ino == inode
+    assert (first / "0" / DIGEST).stat().st_mtime_ns == recorded  # the previous site untouched
     # Other documents (another digest): indexed again.
     changed = _one_bundle(tmp_path / "search", "Adapters of low rank")
     other = _indexed(tmp_path, changed, first, "other")

@@ -7,7 +7,9 @@ index takes a third of the time, is built while the pages are written and built,
 paper matches a query by its own words rather than by the titles of its related papers.
 
 :func:`write_search_documents` writes them from the site data (a rebuild rewrites only
-those whose content changed); :func:`pagefind` indexes them beside the rest of the build.
+those whose content changed); :func:`pagefind` indexes them beside the rest of the build,
+in bundles of papers in the order they arrived (:data:`BUNDLE_PAPERS`), taking from the
+previous site every bundle whose documents did not change.
 """
 
 from __future__ import annotations
@@ -187,7 +189,8 @@ class _Indexer:
                 output = staging / bundle.name
                 if not _reuse(previous / bundle.name, output, bundle.digest):
                     self._index(search_dir / bundle.name, output)
-                (output / DIGEST).write_text(bundle.digest + "\n", encoding="utf-8")
+                    # Not written into a reused bundle: its files are the previous site's.
+                    (output / DIGEST).write_text(bundle.digest + "\n", encoding="utf-8")
             names = [f"{bundle.name}/" for bundle in bundles]
             (staging / MANIFEST).write_text(json.dumps(names), encoding="utf-8")
         except BaseException as error:  # raised by finish(), in the build's thread
@@ -266,10 +269,3 @@ def finish_index(process: subprocess.Popen) -> None:
     output, _ = process.communicate()
     if process.returncode:
         raise SearchError(f"pagefind failed: {output.strip()[-2000:]}")
-
-
-def stop_index(process: subprocess.Popen) -> None:
-    """End Pagefind early (another part of the build failed)."""
-    if process.poll() is None:
-        process.kill()
-    process.communicate()
