@@ -5,10 +5,12 @@ which the new site replaces at once."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, closing
+from contextlib import AbstractContextManager, ExitStack, closing
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mkdocs.exceptions import MkDocsException
 
@@ -20,8 +22,11 @@ from .exports import write_downloads
 from .mkdocs_build import PreviousSite, build_pages, load_site_config
 from .pages import render_analysis, render_site
 from .search import BUNDLE_PAPERS, SearchError, pagefind, write_search_documents
-from .sitedata import data_date_epoch, load_site_data
+from .sitedata import SiteData, data_date_epoch, load_site_data
 from .writer import PageWriter
+
+if TYPE_CHECKING:
+    from mkdocs.config.defaults import MkDocsConfig
 
 
 @dataclass
@@ -55,14 +60,11 @@ def build_site(
     search_bundle_papers: int = BUNDLE_PAPERS,
 ) -> SiteResult:
     """Render the site's sources into ``docs_dir`` and build them with MkDocs into
-    ``site_dir`` (see :func:`~papershelf.publish.mkdocs_build.build_pages`, which
-    ``workers`` MkDocs processes share). With ``notebooks_dir``, its notebooks are executed
-    against the database (cached in ``cache_dir``) and become the Analysis pages. The
-    search index is made in bundles of ``search_bundle_papers`` papers (see
-    :data:`~papershelf.publish.search.BUNDLE_PAPERS`)."""
+    ``site_dir`` (:func:`.mkdocs_build.build_pages`, in ``workers`` processes). The
+    notebooks of ``notebooks_dir``, run against the database (cached in ``cache_dir``),
+    are the Analysis pages; the search index is in bundles of ``search_bundle_papers``."""
     if not db_path.exists():
         raise SiteError(f"{db_path}: no such database; run 'python build.py db' first")
-    search_dir = docs_dir.parent / "search"
     cache_dir = cache_dir or docs_dir.parent / "cache" / "notebooks"
     publish_metadata = bool(metadata_path and metadata_path.exists())
     docs = PageWriter(docs_dir, docs_dir.parent / "page-keys.json")  # one for all steps
@@ -79,13 +81,7 @@ def build_site(
             # The notebooks run in their own kernel processes while the pages are written.
             notebooks = pool.submit(_run_notebooks, notebooks_dir, db_path, cache_dir)
             data = load_site_data(db_path, metadata_path)
-            bundles = write_search_documents(
-                search_dir, data, config.theme["language"] or "en", search_bundle_papers
-            )
-            # Pagefind indexes them on the other core while the pages are written and built.
-            index_into = index.enter_context(
-                pagefind(search_dir, bundles, _index_staging(site_dir), site_dir / "pagefind")
-            )
+            index_into = _start_search(index, docs, data, config, site_dir, search_bundle_papers)
             pages = render_site(
                 docs, data, config.site_url or "", publish_metadata, config.site_name
             )
@@ -110,6 +106,25 @@ def build_site(
     mkdocs_seconds = time.perf_counter() - started
     html_pages = sum(1 for _ in site_dir.rglob("index.html"))
     return SiteResult(site_dir.resolve(), render, html_pages, mkdocs_seconds, only_changed)
+
+
+def _start_search(
+    index: ExitStack,
+    docs: PageWriter,
+    data: SiteData,
+    config: MkDocsConfig,
+    site_dir: Path,
+    bundle_papers: int,
+) -> Callable[[Path], AbstractContextManager]:
+    """Write the search documents beside the docs directory (``docs``' root); Pagefind
+    then indexes them on the other core while the pages are written and built (until
+    ``index`` closes). Returns what the MkDocs build runs around itself (see
+    :func:`.search.pagefind`)."""
+    search_dir = docs.root.parent / "search"
+    language = config.theme["language"] or "en"
+    bundles = write_search_documents(search_dir, data, language, bundle_papers)
+    staging = _index_staging(site_dir)
+    return index.enter_context(pagefind(search_dir, bundles, staging, site_dir / "pagefind"))
 
 
 def _index_staging(site_dir: Path) -> Path:
