@@ -23,7 +23,7 @@ from papershelf.publish.search import (
 from papershelf.publish.sitedata import load_site_data
 from papershelf.store.pipeline import build_database
 
-from .conftest import FIXTURES, TOPICS
+from .conftest import FIXTURES, LISTINGS, TOPICS
 
 
 def documents(root):
@@ -198,3 +198,18 @@ def test_new_papers_change_only_the_bundles_they_go_to(tmp_path):
         "3",
         "4",
     ]
+
+
+def test_the_bundles_take_the_papers_in_the_order_the_database_stage_does(real_db):
+    """The site reads the arrival order back from the database (the first listing that has
+    a paper, by file name, then its rank); it is the order the database stage gave the
+    related papers' basis (collection.papers.arrival_order) from the parsed listings."""
+    from papershelf.collection.papers import arrival_order as stage_order
+    from papershelf.collection.papers import merge_listings
+    from papershelf.ingest.formats import read_listing
+    from papershelf.store.pipeline import find_listings
+
+    listings = [read_listing(path) for path in find_listings(LISTINGS)]
+    papers, _ = merge_listings(listings)
+    stage = [papers[row].slug for row in stage_order(listings, papers)]
+    assert arrival_order(load_site_data(real_db, None)) == stage

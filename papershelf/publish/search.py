@@ -56,7 +56,8 @@ def write_search_documents(
     writer = PageWriter(search_dir, search_dir.with_name("search-keys.json"))
     bundles = []
     for number, documents in enumerate(search_bundles(data, language, bundle_papers)):
-        # The drawings' keys stand for the documents (equal keys draw equal text).
+        # The drawings' keys stand for the documents (equal keys draw equal text). They
+        # cover the package's code too: after an upgrade every bundle is indexed again.
         digest = hashlib.sha256(_indexer_version().encode())
         for relative, drawing in documents:
             key = writer.write_drawing(f"{number}/{relative}", drawing)
