@@ -50,9 +50,10 @@ def exchange(first: Path, second: Path) -> bool:
     raise OSError(code, os.strerror(code), str(first), None, str(second))
 
 
-def replace_directory(new: Path, target: Path) -> None:
+def replace_directory(new: Path, target: Path, keep_previous: Path | None = None) -> None:
     """Put the complete directory ``new`` at ``target``, which at every instant is either
-    the previous directory or the new one, then remove the previous one.
+    the previous directory or the new one, then remove the previous one, or rename it to
+    ``keep_previous`` (replacing what is there) for the next build to start from.
 
     Where the exchange is unavailable, ``target`` is renamed aside and ``new`` renamed in:
     between those two renames ``target`` is missing (the next build removes the
@@ -61,12 +62,27 @@ def replace_directory(new: Path, target: Path) -> None:
         new.rename(target)
         return
     if exchange(new, target):
-        shutil.rmtree(new, ignore_errors=True)  # now the previous directory
+        _discard(new, keep_previous)  # now the previous directory
         return
     old = target.with_name(f".{target.name}.old-{os.getpid()}")
     target.rename(old)
     new.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
+    _discard(old, keep_previous)
+
+
+def _discard(previous: Path, keep_at: Path | None) -> None:
+    if keep_at is not None:
+        shutil.rmtree(keep_at, ignore_errors=True)
+        with suppress(OSError):
+            previous.rename(keep_at)
+            return
+    shutil.rmtree(previous, ignore_errors=True)
+
+
+def previous_path(output: Path) -> Path:
+    """Where an incremental build keeps the output it replaced (beside it, like
+    :func:`temporary_path`): the next build brings it up to date to start from."""
+    return output.with_name(f".{output.name}.previous")
 
 
 def temporary_path(output: Path) -> Path:

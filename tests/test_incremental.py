@@ -3,6 +3,7 @@ gives the same database and the same site as a full rebuild."""
 
 import gzip
 import json
+import os
 import shutil
 import tarfile
 from importlib.metadata import version
@@ -16,6 +17,7 @@ from papershelf.publish.mkdocs_build import (
     PAGES_PER_WORKER,
     PreviousSite,
     build_pages,
+    link_tree,
     load_site_config,
     rendering_versions,
 )
@@ -211,3 +213,69 @@ def test_the_previous_site_is_linked_ahead_and_removed_if_unused(real_site):
     previous.close()
     assert not previous.directory.exists()
     assert (root / "site" / page / "index.html").exists()  # the previous site is untouched
+
+
+def test_an_incremental_build_keeps_the_site_it_replaced_for_the_next(tmp_path):
+    """An incremental build keeps the site it replaced beside the new one (sharing its
+    unchanged files); the next build brings that copy up to date and starts from it, and
+    still gives the site a full build gives. A full build keeps nothing."""
+    listings = tmp_path / "listings"
+    listings.mkdir()
+    for name in ("simple.txt", "rich.txt"):
+        shutil.copy(FIXTURES / name, listings / name)
+    db = tmp_path / "papers.db"
+    build_database(listings, TOPICS, db)
+    assert not build_site_into(db, tmp_path, tmp_path / "cache").incremental
+    kept = tmp_path / ".site.previous"
+    assert not kept.exists()
+
+    (listings / "simple.txt").unlink()
+    build_database(listings, TOPICS, db)
+    assert build_site_into(db, tmp_path, tmp_path / "cache").incremental
+    search_page = Path("find", "index.html")  # a page no listing changes
+    assert (kept / search_page).stat().st_ino == (tmp_path / "site" / search_page).stat().st_ino
+    assert (kept / "papers" / "a-paper-about-nothing-in-particular").is_dir()  # removed since
+
+    shutil.copy(FIXTURES / "simple.txt", listings / "simple.txt")
+    build_database(listings, TOPICS, db)
+    third = build_site_into(db, tmp_path, tmp_path / "cache")
+    assert third.incremental and kept.is_dir()
+    full = tmp_path / "full"
+    build_site_into(db, full, tmp_path / "cache")
+    got, expected = _files(tmp_path / "site"), _files(full / "site")
+    assert sorted(got) == sorted(expected)
+    assert [name for name in expected if got[name] != expected[name]] == []
+
+
+def test_link_tree_reuses_what_the_target_shares_and_replaces_the_rest(tmp_path):
+    source, target = tmp_path / "source", tmp_path / "target"
+    for relative, text in {
+        "same.html": "same",
+        "changed.html": "new",
+        "new/index.html": "new page",
+        "was-a-file/index.html": "now a directory",
+        "was-a-directory": "now a file",
+        "pagefind/index.js": "made anew",
+    }.items():
+        (source / relative).parent.mkdir(parents=True, exist_ok=True)
+        (source / relative).write_text(text)
+    target.mkdir()
+    os.link(source / "same.html", target / "same.html")
+    (target / "changed.html").write_text("old")
+    (target / "gone").mkdir()
+    (target / "gone" / "index.html").write_text("removed page")
+    (target / "was-a-file").write_text("a file")
+    (target / "was-a-directory").mkdir()
+    (target / "was-a-directory" / "x").write_text("x")
+    (target / "pagefind").mkdir()
+
+    link_tree(source, target, skip=("pagefind",))
+
+    def tree(root):
+        return sorted(p.relative_to(root).as_posix() for p in root.rglob("*"))
+
+    assert tree(target) == [p for p in tree(source) if not p.startswith("pagefind")]
+    for path in source.rglob("*"):
+        copy = target / path.relative_to(source)
+        if path.is_file() and copy.exists():
+            assert copy.stat().st_ino == path.stat().st_ino, path

@@ -128,6 +128,21 @@ def test_replace_directory_falls_back_to_two_renames(tmp_path, monkeypatch):
     assert (tmp_path / "site" / "new.html").read_text() == "new"
 
 
+@pytest.mark.parametrize("exchanges", [True, False])
+def test_replace_directory_can_keep_the_previous_directory(tmp_path, monkeypatch, exchanges):
+    if not exchanges:
+        monkeypatch.setattr(outputs, "_renameat2", None)
+    for name, text in (("site", "old"), ("new", "new"), ("kept", "older")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "index.html").write_text(text)
+
+    replace_directory(tmp_path / "new", tmp_path / "site", keep_previous=tmp_path / "kept")
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept", "site"]
+    assert (tmp_path / "site" / "index.html").read_text() == "new"
+    assert (tmp_path / "kept" / "index.html").read_text() == "old"
+
+
 # The site directory and its temporary and old copies, in the audit events' arguments.
 SITE = r"root/\.?site\b"
 

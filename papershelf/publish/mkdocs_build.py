@@ -37,7 +37,7 @@ from mkdocs.config import load_config
 from mkdocs.exceptions import Abort, MkDocsException, PluginError
 from mkdocs.plugins import BasePlugin, PluginCollection
 
-from ..outputs import output_error, replace_directory, temporary_path, writing
+from ..outputs import output_error, previous_path, replace_directory, temporary_path, writing
 from . import markdown_html
 
 if TYPE_CHECKING:
@@ -108,7 +108,9 @@ def build_pages(
             except BaseException:
                 shutil.rmtree(temporary, ignore_errors=True)
                 raise
-            replace_directory(temporary, site_dir)
+            replace_directory(
+                temporary, site_dir, keep_previous=previous.kept if previous.usable else None
+            )
         with writing(previous.stamp_file):
             previous.stamp_file.write_text(previous.stamp, encoding="utf-8")
         return previous.usable
@@ -118,12 +120,18 @@ class PreviousSite:
     """The previous site, when this build may start from it (it was built with the same
     configuration, theme and code: :func:`_stamp`), hard-linked on a thread into the
     directory the new site is built in. Made before the pages are written: the links are
-    the kernel's work (20,000 of them at 10,000 papers, about 2 s), done meanwhile."""
+    the kernel's work, done meanwhile.
+
+    An incremental build keeps the site it replaces (:func:`.outputs.previous_path`),
+    which shares all but the changed files with the site it left; the next build starts
+    from that copy and brings it up to date (about 1,100 links at 10,000 papers and 100
+    new ones) instead of making 20,000 links and directories and removing as many."""
 
     def __init__(self, config: MkDocsConfig, site_dir: Path, incremental: bool = True):
         docs_dir = Path(config.docs_dir).resolve()
         self.site_dir = site_dir.resolve()
         self.directory = temporary_path(self.site_dir)
+        self.kept = previous_path(self.site_dir)
         self.stamp_file = docs_dir.parent / "site-stamp.json"
         self.stamp = _stamp(Path(config.config_file_path), self.site_dir, docs_dir)
         self.usable = (
@@ -133,29 +141,66 @@ class PreviousSite:
             and self.stamp_file.read_text(encoding="utf-8") == self.stamp
         )
         shutil.rmtree(self.directory, ignore_errors=True)
+        if self.usable and self.kept.is_dir():
+            self.kept.rename(self.directory)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._link, name="previous-site")
-        if self.usable:
-            self._thread.start()
+        self._thread.start()
 
     def _link(self) -> None:
         try:
-            _link_previous_site(self.site_dir, self.directory)
+            if self.usable:
+                link_tree(self.site_dir, self.directory, skip=("pagefind",))
+                for name in _ALWAYS_WRITTEN:
+                    (self.directory / name).unlink(missing_ok=True)
+            else:  # what it shares with a site this build does not start from is little
+                shutil.rmtree(self.kept, ignore_errors=True)
         except BaseException as error:  # raised by wait(), in the build's thread
             self._error = error
 
     def wait(self) -> None:
         """Wait for the links; a failure (a full disk) raises here."""
-        if self.usable:
-            self._thread.join()
+        self._thread.join()
         if self._error is not None:
             raise self._error
 
     def close(self) -> None:
         """Wait for the links, and remove them if the build did not use them."""
-        if self.usable:
-            self._thread.join()
+        self._thread.join()
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def link_tree(source: Path, target: Path, skip: tuple[str, ...] = ()) -> None:
+    """Make ``target`` a copy of ``source`` of hard links, but for the names ``skip`` at
+    its top. What ``target`` already holds is reused where it is the same file (the same
+    inode); anything else there is replaced or removed."""
+    target.mkdir(parents=True, exist_ok=True)
+    with os.scandir(source) as entries:
+        wanted = {entry.name: entry for entry in entries if entry.name not in skip}
+    with os.scandir(target) as entries:
+        present = {entry.name: entry for entry in entries}
+    for name, entry in list(present.items()):
+        if name not in wanted or _is_dir(wanted[name]) != _is_dir(entry):
+            _remove(entry)
+            del present[name]
+    for name, entry in wanted.items():
+        copy = target / name
+        if _is_dir(entry):
+            link_tree(Path(entry.path), copy)
+        elif name not in present or present[name].inode() != entry.inode():
+            copy.unlink(missing_ok=True)
+            os.link(entry.path, copy)
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    return entry.is_dir(follow_symlinks=False)
+
+
+def _remove(entry: os.DirEntry) -> None:
+    if _is_dir(entry):
+        shutil.rmtree(entry.path)
+    else:
+        os.unlink(entry.path)
 
 
 @contextmanager
@@ -396,21 +441,6 @@ def _output_of(relative: Path) -> Path:
     if relative.stem in ("index", "README"):
         return relative.with_name("index.html")
     return relative.with_suffix("") / "index.html"
-
-
-def _link_previous_site(site_dir: Path, target: Path) -> None:
-    """Hard-link the previous site into ``target``, but for what every build makes anew."""
-    for path in site_dir.rglob("*"):
-        if path.relative_to(site_dir).parts[0] == "pagefind":
-            continue  # made anew by every build
-        destination = target / path.relative_to(site_dir)
-        if path.is_dir():
-            destination.mkdir(parents=True, exist_ok=True)
-        else:
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            os.link(path, destination)
-    for name in _ALWAYS_WRITTEN:
-        (target / name).unlink(missing_ok=True)
 
 
 def _leave_out_rewritten(target: Path, docs_dir: Path, removed: list[str]) -> None:
