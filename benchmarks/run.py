@@ -13,8 +13,10 @@ directory and measures, each N in fresh processes so that peak memory is its own
   (``build.py site``), the size of ``site/`` per page and of a paper page, and a bare
   ``mkdocs build`` of the same generated pages, to give the ratio of the whole pipeline
   to MkDocs alone;
-- an incremental rebuild: one more listing of 100 new papers, then ``db`` and ``site``
-  again, as a share of the full build;
+- two incremental rebuilds, each one more listing of 100 new papers, then ``db`` and
+  ``site`` again, as a share of the full build: the first after the full build, the next
+  after the first, as a daily build follows an incremental one (it starts from the site
+  the first replaced, which shares its unchanged files with the current one);
 - the floor (``benchmarks/floor.py``): the same listings parsed, merged and written by a
   plain script with sqlite-utils ``insert_all`` and ``enable_fts``, and with the
   ``sqlite3`` module alone. ``build.py db`` and the two floors run as whole processes,
@@ -159,16 +161,33 @@ def benchmark(n: int, work: Path, site_max: int, notebooks: bool, rounds: int) -
     row["pagefind_chunk_kb"] = max((c.stat().st_size for c in chunks), default=0) / 1e3
     row["bare"] = run(BARE_MKDOCS, work / "docs", work / "bare-site", config)
 
-    # Incremental: one more listing of 100 new papers, then db and site again.
-    write_corpus(
-        listings, 100, per_listing=100, repeat_share=0.0, seed=1, first_index=n, prefix="zz_new"
+    # Incremental: one more listing of 100 new papers, then db and site again; twice.
+    row["incremental"], row["incremental_next"] = (
+        add_listing(listings, k, n + 100 * k, topics, db, work, notebooks) for k in range(2)
     )
-    incremental_db = run(DB_STAGE, listings, topics, db)
-    incremental_site = run(
-        SITE_STAGE, db, work, config, metadata, notebooks_dir if notebooks else "-"
-    )
-    row["incremental"] = {"db": incremental_db, "site": incremental_site}
     return row
+
+
+def add_listing(
+    listings: Path, k: int, first: int, topics: Path, db: Path, work: Path, notebooks: bool
+) -> dict:
+    """The ``k``-th more listing, of 100 new papers numbered from ``first``; then db and
+    site."""
+    write_corpus(
+        listings,
+        100,
+        per_listing=100,
+        repeat_share=0.0,
+        seed=1 + k,
+        first_index=first,
+        prefix=f"zz_new{k}",
+    )
+    config, metadata = REPO / "mkdocs.yml", REPO / "datasets" / "metadata.yml"
+    notebooks_dir = REPO / "notebooks" if notebooks else "-"
+    return {
+        "db": run(DB_STAGE, listings, topics, db),
+        "site": run(SITE_STAGE, db, work, config, metadata, notebooks_dir),
+    }
 
 
 def print_table(rows: list[dict]) -> None:
@@ -225,27 +244,32 @@ def print_floor(rows: list[dict]) -> None:
         )
 
 
-def _site_ratios(row: dict) -> tuple[float, float, float]:
-    """Incremental / full build, site stage / bare MkDocs, whole build / bare MkDocs."""
+def _site_ratios(row: dict) -> tuple[float, float, float, float]:
+    """Incremental / full build (the next incremental build, then the first), site stage /
+    bare MkDocs, whole build / bare MkDocs."""
     site = sum(row["site"]["seconds"].values())
     full = sum(row["db"]["seconds"].values()) + site
-    inc = row["incremental"]
-    incremental = sum(inc["db"]["seconds"].values()) + sum(inc["site"]["seconds"].values())
     bare = row["bare"]["seconds"]
-    return incremental / full, site / bare, full / bare
+    following, first = (_seconds(row[key]) / full for key in ("incremental_next", "incremental"))
+    return following, first, site / bare, full / bare
+
+
+def _seconds(rebuild: dict) -> float:
+    return sum(rebuild["db"]["seconds"].values()) + sum(rebuild["site"]["seconds"].values())
 
 
 def print_ratios(rows: list[dict]) -> None:
     print("\nRatios (compare these across machines)\n")
     print(
         "| papers | db / sqlite-utils floor | db / sqlite3 floor | incremental / full "
-        "| site / bare MkDocs | whole / bare MkDocs |"
+        "| first incremental / full | site / bare MkDocs | whole / bare MkDocs |"
     )
-    print("|" + " ---: |" * 6)
+    print("|" + " ---: |" * 7)
     for row in rows:
         f = row.get("floor")
         floor = f"{f['db_floor_wall_ratio']:.2f} | {f['db_raw_wall_ratio']:.2f}" if f else "— | —"
-        site = " | ".join(f"{r:.2f}" for r in _site_ratios(row)) if "site" in row else "— | — | —"
+        site = " | ".join(f"{r:.2f}" for r in _site_ratios(row)) if "site" in row else None
+        site = site or " | ".join("—" * 4)
         print(f"| {row['n']:,} | {floor} | {site} |")
 
 
@@ -271,18 +295,23 @@ def print_site(rows: list[dict]) -> None:
             f"{row['site_mb'] * 1e3 / row['html_pages']:.1f} | {row['paper_page_kb']:.1f} | "
             f"{row['pagefind_chunk_kb']:.1f} | {bare * 1e3 / row['html_pages']:.1f} |"
         )
-    print("\nIncremental rebuild: one more listing of 100 new papers (seconds)\n")
-    print("| papers | db | site | pages rewritten | total | full build | share of full |")
-    print("|" + " ---: |" * 7)
+    print(
+        "\nIncremental rebuilds: one more listing of 100 new papers each, the first after "
+        "the full build, the next after the first (seconds)\n"
+    )
+    print("| papers | rebuild | db | site | pages rewritten | total | full build | share of full |")
+    print("|" + " ---: |" * 8)
     for row in site_rows:
-        inc = row["incremental"]
-        db_s = sum(inc["db"]["seconds"].values())
-        site_s = sum(inc["site"]["seconds"].values())
         full = sum(row["db"]["seconds"].values()) + sum(row["site"]["seconds"].values())
-        print(
-            f"| {row['n']:,} | {db_s:.1f} | {site_s:.1f} | {inc['site']['written']:,} | "
-            f"{db_s + site_s:.1f} | {full:.1f} | {(db_s + site_s) / full:.0%} |"
-        )
+        for name, key in (("first", "incremental"), ("next", "incremental_next")):
+            rebuild = row[key]
+            db_s = sum(rebuild["db"]["seconds"].values())
+            site_s = sum(rebuild["site"]["seconds"].values())
+            print(
+                f"| {row['n']:,} | {name} | {db_s:.1f} | {site_s:.1f} | "
+                f"{rebuild['site']['written']:,} | {db_s + site_s:.1f} | {full:.1f} | "
+                f"{(db_s + site_s) / full:.0%} |"
+            )
 
 
 def main(argv: list[str] | None = None) -> None:
