@@ -246,6 +246,30 @@ def test_an_incremental_build_keeps_the_site_it_replaced_for_the_next(tmp_path):
     assert sorted(got) == sorted(expected)
     assert [name for name in expected if got[name] != expected[name]] == []
 
+    (tmp_path / "site-stamp.json").unlink()  # as after a change of configuration
+    assert not build_site_into(db, tmp_path, tmp_path / "cache").incremental
+    assert not kept.exists()  # it could not be used, and a full build keeps nothing
+
+
+def test_a_symbolic_link_where_the_kept_site_goes_is_left_alone(real_site, tmp_path):
+    """``.site.previous`` is the build's own folder; a symbolic link there is not followed
+    into whatever it points to."""
+    root, _ = real_site
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "notes.txt").write_text("mine")
+    link = root / ".site.previous"
+    link.symlink_to(elsewhere, target_is_directory=True)
+    try:
+        previous = PreviousSite(load_site_config(CONFIG, root / "docs"), root / "site")
+        assert previous.usable
+        previous.wait()
+        previous.close()
+        assert (elsewhere / "notes.txt").read_text() == "mine"
+        assert sorted(p.name for p in elsewhere.iterdir()) == ["notes.txt"]
+    finally:
+        link.unlink(missing_ok=True)
+
 
 def test_link_tree_reuses_what_the_target_shares_and_replaces_the_rest(tmp_path):
     source, target = tmp_path / "source", tmp_path / "target"

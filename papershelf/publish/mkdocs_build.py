@@ -141,8 +141,8 @@ class PreviousSite:
             and self.stamp_file.read_text(encoding="utf-8") == self.stamp
         )
         shutil.rmtree(self.directory, ignore_errors=True)
-        if self.usable and self.kept.is_dir():
-            self.kept.rename(self.directory)
+        if self.usable and self.kept.is_dir() and not self.kept.is_symlink():
+            self.kept.rename(self.directory)  # a symbolic link is not the build's own
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._link, name="previous-site")
         self._thread.start()
