@@ -52,6 +52,23 @@ def _files(root):
     }
 
 
+def _fixture_collection(tmp_path):
+    """Two fixture listings in ``tmp_path``, and their database."""
+    listings = tmp_path / "listings"
+    listings.mkdir()
+    for name in ("simple.txt", "rich.txt"):
+        shutil.copy(FIXTURES / name, listings / name)
+    db = tmp_path / "papers.db"
+    build_database(listings, TOPICS, db)
+    return listings, db
+
+
+def _assert_same_site(got_root, expected_root):
+    got, expected = _files(got_root / "site"), _files(expected_root / "site")
+    assert sorted(got) == sorted(expected)
+    assert [name for name in expected if got[name] != expected[name]] == []
+
+
 def test_adding_a_listing_rebuilds_only_what_changed(tmp_path):
     listings = tmp_path / "listings"
     shutil.copytree(LISTINGS, listings)
@@ -82,18 +99,11 @@ def test_adding_a_listing_rebuilds_only_what_changed(tmp_path):
     assert db.read_bytes() == full_db.read_bytes()
     full = tmp_path / "full"
     build_site_into(full_db, full, tmp_path / "cache")
-    got, expected = _files(incremental / "site"), _files(full / "site")
-    assert sorted(got) == sorted(expected)
-    assert [name for name in expected if got[name] != expected[name]] == []
+    _assert_same_site(incremental, full)
 
 
 def test_removed_listing_removes_its_pages(tmp_path):
-    listings = tmp_path / "listings"
-    listings.mkdir()
-    for name in ("simple.txt", "rich.txt"):
-        shutil.copy(FIXTURES / name, listings / name)
-    db = tmp_path / "papers.db"
-    build_database(listings, TOPICS, db)
+    listings, db = _fixture_collection(tmp_path)
     build_site_into(db, tmp_path, tmp_path / "cache")
     slug = "a-paper-about-nothing-in-particular"
     assert (tmp_path / "site" / "papers" / slug / "index.html").exists()
@@ -119,9 +129,7 @@ def test_a_build_in_shares_gives_the_same_site(real_db, real_site, notebook_cach
     root, serial = real_site
     assert serial.render.pages < 2 * PAGES_PER_WORKER  # so that one process built it
     build_site_into(real_db, tmp_path, notebook_cache, REAL_SITE_BUNDLE, workers=3)
-    got, expected = _files(tmp_path / "site"), _files(root / "site")
-    assert sorted(got) == sorted(expected)
-    assert [name for name in expected if got[name] != expected[name]] == []
+    _assert_same_site(tmp_path, root)
     assert not list(tmp_path.glob(".site.tmp-*"))  # the shares' directories are gone
 
 
@@ -183,9 +191,7 @@ def test_a_restored_build_of_other_listings_gives_the_clean_site(tmp_path, other
     clean.mkdir()
     assert not _build_without_notebooks(listings, clean).incremental
     assert (cached / "papers.db").read_bytes() == (clean / "papers.db").read_bytes()
-    got, expected = _files(cached / "site"), _files(clean / "site")
-    assert sorted(got) == sorted(expected)
-    assert [name for name in expected if got[name] != expected[name]] == []
+    _assert_same_site(cached, clean)
 
 
 def test_the_stamp_names_the_versions_of_what_renders_the_pages():
@@ -219,12 +225,7 @@ def test_an_incremental_build_keeps_the_site_it_replaced_for_the_next(tmp_path):
     """An incremental build keeps the site it replaced beside the new one (sharing its
     unchanged files); the next build brings that copy up to date and starts from it, and
     still gives the site a full build gives. A full build keeps nothing."""
-    listings = tmp_path / "listings"
-    listings.mkdir()
-    for name in ("simple.txt", "rich.txt"):
-        shutil.copy(FIXTURES / name, listings / name)
-    db = tmp_path / "papers.db"
-    build_database(listings, TOPICS, db)
+    listings, db = _fixture_collection(tmp_path)
     assert not build_site_into(db, tmp_path, tmp_path / "cache").incremental
     kept = tmp_path / ".site.previous"
     assert not kept.exists()
@@ -242,9 +243,7 @@ def test_an_incremental_build_keeps_the_site_it_replaced_for_the_next(tmp_path):
     assert third.incremental and kept.is_dir()
     full = tmp_path / "full"
     build_site_into(db, full, tmp_path / "cache")
-    got, expected = _files(tmp_path / "site"), _files(full / "site")
-    assert sorted(got) == sorted(expected)
-    assert [name for name in expected if got[name] != expected[name]] == []
+    _assert_same_site(tmp_path, full)
 
     (tmp_path / "site-stamp.json").unlink()  # as after a change of configuration
     assert not build_site_into(db, tmp_path, tmp_path / "cache").incremental
