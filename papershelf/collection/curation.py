@@ -14,8 +14,10 @@ labelled memberships that the engine gives.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -223,12 +225,15 @@ def _memberships(connection) -> dict[str, dict[str, tuple[float, int]]]:
     return members
 
 
-def _best_evidence(connection) -> dict[tuple[str, str], str]:
-    """(paper, topic) -> its strongest piece of evidence, in words."""
+def _best_evidence(connection, papers: Iterable[str]) -> dict[tuple[str, str], str]:
+    """(paper, topic) -> its strongest piece of evidence, in words, for the ``papers``
+    (the labelled ones: 130 of them, where the database may have 100,000 candidates)."""
     best: dict[tuple[str, str], str] = {}
     rows = connection.execute(
         "select paper, topic, matched, rule, field, sentence_kind from topic_evidence "
-        "order by paper, topic, weight desc, position"
+        "where paper in (select value from json_each(?)) "
+        "order by paper, topic, weight desc, position",
+        [json.dumps(sorted(papers))],
     )
     for paper, topic, matched, rule, field, kind in rows:
         if (paper, topic) not in best:
@@ -306,7 +311,7 @@ def _measure(connection, db: str, labels_path, labels, rules_limit) -> tuple[Rep
         1 for label in found if label.topics and _primary(members[label.slug]) == label.topics[0]
     )
     counts = Counter(len(topics) for topics in members.values())
-    evidence = _best_evidence(connection)
+    evidence = _best_evidence(connection, truth)
     report = Report(
         db=db,
         labels=source,
