@@ -304,7 +304,6 @@ def test_link_tree_reuses_what_the_target_shares_and_replaces_the_rest(tmp_path)
             assert copy.stat().st_ino == path.stat().st_ino, path
 
 
-@pytest.mark.xfail(strict=True, reason="MkDocs copies a newer theme asset through the link")
 def test_an_incremental_build_never_writes_into_the_site_it_replaces(tmp_path):
     """A theme asset whose source is newer than the site's copy (a checkout or a reinstall
     touched it, its bytes the same, so the stamp still matches) is copied again by MkDocs'

@@ -4,8 +4,9 @@ MkDocs writes into a temporary directory beside the site, which then replaces it
 failed build leaves the previous site as it was. When the previous site was built with
 the same configuration, theme and code (:func:`_stamp`), the temporary directory starts
 as a hard-linked copy of it and MkDocs rebuilds only the pages whose Markdown changed (a
-"dirty" build); every file it writes gets a new inode, so the previous site is never
-touched.
+"dirty" build); every file it writes gets a new inode (what it writes again is removed
+from the copy first: pages whose Markdown changed, and files such as the theme's assets
+whose source is newer), so the previous site is never touched.
 
 The pages to build are shared among MkDocs processes (by default one per core when there
 are enough pages to repay starting one), each building its share with the whole site
@@ -19,6 +20,7 @@ process; this process's share builds with the configuration it was given.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -36,6 +38,7 @@ from typing import TYPE_CHECKING
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort, MkDocsException, PluginError
 from mkdocs.plugins import BasePlugin, PluginCollection
+from mkdocs.structure.files import File
 
 from ..outputs import output_error, previous_path, replace_directory, temporary_path, writing
 from . import markdown_html
@@ -344,9 +347,21 @@ class _Share(BasePlugin):
         for file in files:
             if file.is_documentation_page():
                 file.is_modified = _yes if file.src_uri in self.pages else _no
-            elif not self.statics:
+            elif self.statics:
+                file.is_modified = functools.partial(_modified_and_unlinked, file)
+            else:
                 file.is_modified = _no
         return files
+
+
+def _modified_and_unlinked(file: File) -> bool:
+    """MkDocs' own test of whether to copy a file again (its source is newer), and when it
+    is, the old copy removed first: in the linked site it is the live site's file (one
+    inode), which the copy would rewrite in place."""
+    modified = type(file).is_modified(file)
+    if modified:
+        Path(file.abs_dest_path).unlink(missing_ok=True)
+    return modified
 
 
 def _yes() -> bool:
