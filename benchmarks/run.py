@@ -269,7 +269,7 @@ def print_ratios(rows: list[dict]) -> None:
         f = row.get("floor")
         floor = f"{f['db_floor_wall_ratio']:.2f} | {f['db_raw_wall_ratio']:.2f}" if f else "— | —"
         site = " | ".join(f"{r:.2f}" for r in _site_ratios(row)) if "site" in row else None
-        site = site or " | ".join("—" * 4)
+        site = site or " | ".join(["—"] * 4)
         print(f"| {row['n']:,} | {floor} | {site} |")
 
 
