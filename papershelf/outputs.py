@@ -71,6 +71,7 @@ def replace_directory(new: Path, target: Path, keep_previous: Path | None = None
 
 
 def _discard(previous: Path, keep_at: Path | None) -> None:
+    """Remove the replaced directory ``previous``, or rename it to ``keep_at``."""
     if keep_at is not None:
         shutil.rmtree(keep_at, ignore_errors=True)
         with suppress(OSError):

@@ -156,7 +156,7 @@ class PreviousSite:
                 link_tree(self.site_dir, self.directory, skip=("pagefind",))
                 for name in _ALWAYS_WRITTEN:
                     (self.directory / name).unlink(missing_ok=True)
-            else:  # what it shares with a site this build does not start from is little
+            else:  # a full build: the kept site would share no file with the new one
                 shutil.rmtree(self.kept, ignore_errors=True)
         except BaseException as error:  # raised by wait(), in the build's thread
             self._error = error
