@@ -239,8 +239,10 @@ def test_an_incremental_build_keeps_the_site_it_replaced_for_the_next(tmp_path):
 
     shutil.copy(FIXTURES / "simple.txt", listings / "simple.txt")
     build_database(listings, TOPICS, db)
+    folder = (kept / "papers").stat().st_ino  # folders are not linked: this one moves
     third = build_site_into(db, tmp_path, tmp_path / "cache")
     assert third.incremental and kept.is_dir()
+    assert (tmp_path / "site" / "papers").stat().st_ino == folder  # built from the kept copy
     full = tmp_path / "full"
     build_site_into(db, full, tmp_path / "cache")
     _assert_same_site(tmp_path, full)
