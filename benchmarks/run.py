@@ -24,7 +24,9 @@ directory and measures, each N in fresh processes so that peak memory is its own
   rounds' ratios, so that a machine whose speed drifts still gives comparable figures.
 
 Ratios (database stage / floor, incremental / full, site / bare MkDocs) are printed
-beside the seconds: they, rather than the seconds, compare across machines.
+beside the seconds: they, rather than the seconds, compare across machines. Incremental /
+full is of the stages' own seconds, and also of their processes' wall time (start-up and
+exit included, as a user waits for them).
 """
 
 from __future__ import annotations
@@ -83,11 +85,15 @@ print(json.dumps({"seconds": time.perf_counter() - started}))
 
 
 def run(code: str, *args: str) -> dict:
+    """The figures a step prints, and ``process_seconds``: its whole process's wall time
+    (start-up and exit included, which the step's own seconds leave out)."""
     command = [sys.executable, "-c", code, *map(str, args)]
+    started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
+    wall = time.perf_counter() - started
     if done.returncode:
         raise SystemExit(f"benchmark step failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return {**json.loads(done.stdout.strip().splitlines()[-1]), "process_seconds": wall}
 
 
 def whole_process(command: list[str]) -> dict:
@@ -244,32 +250,39 @@ def print_floor(rows: list[dict]) -> None:
         )
 
 
-def _site_ratios(row: dict) -> tuple[float, float, float, float]:
-    """Incremental / full build (the next incremental build, then the first), site stage /
-    bare MkDocs, whole build / bare MkDocs."""
+def _site_ratios(row: dict) -> tuple[float, ...]:
+    """Incremental / full build (the next incremental build, then the first; then the
+    next as whole processes), site stage / bare MkDocs, whole build / bare MkDocs."""
     site = sum(row["site"]["seconds"].values())
     full = sum(row["db"]["seconds"].values()) + site
     bare = row["bare"]["seconds"]
     following, first = (_seconds(row[key]) / full for key in ("incremental_next", "incremental"))
-    return following, first, site / bare, full / bare
+    processes = _process_seconds(row["incremental_next"]) / _process_seconds(row)
+    return following, first, processes, site / bare, full / bare
 
 
 def _seconds(rebuild: dict) -> float:
     return sum(rebuild["db"]["seconds"].values()) + sum(rebuild["site"]["seconds"].values())
 
 
+def _process_seconds(build: dict) -> float:
+    """The wall time of a build's two processes (database, then site)."""
+    return build["db"]["process_seconds"] + build["site"]["process_seconds"]
+
+
 def print_ratios(rows: list[dict]) -> None:
     print("\nRatios (compare these across machines)\n")
     print(
         "| papers | db / sqlite-utils floor | db / sqlite3 floor | incremental / full "
-        "| first incremental / full | site / bare MkDocs | whole / bare MkDocs |"
+        "| first incremental / full | incremental / full, whole processes "
+        "| site / bare MkDocs | whole / bare MkDocs |"
     )
-    print("|" + " ---: |" * 7)
+    print("|" + " ---: |" * 8)
     for row in rows:
         f = row.get("floor")
         floor = f"{f['db_floor_wall_ratio']:.2f} | {f['db_raw_wall_ratio']:.2f}" if f else "— | —"
         site = " | ".join(f"{r:.2f}" for r in _site_ratios(row)) if "site" in row else None
-        site = site or " | ".join(["—"] * 4)
+        site = site or " | ".join(["—"] * 5)
         print(f"| {row['n']:,} | {floor} | {site} |")
 
 
