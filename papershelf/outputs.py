@@ -80,6 +80,52 @@ def _discard(previous: Path, keep_at: Path | None) -> None:
     shutil.rmtree(previous, ignore_errors=True)
 
 
+def link_tree(source: Path, target: Path, skip: tuple[str, ...] = ()) -> None:
+    """Make ``target`` a copy of ``source`` of hard links, but for the names ``skip`` at
+    its top. What ``target`` already holds is reused where it is the same file (the same
+    inode); anything else there is replaced or removed."""
+    target.mkdir(parents=True, exist_ok=True)
+    _link_entries(os.fspath(source), os.fspath(target), frozenset(skip), fresh=False)
+
+
+def _link_entries(source: str, target: str, skip: frozenset[str], fresh: bool) -> None:
+    """:func:`link_tree` of one directory (strings, not paths: 10,000 directories at
+    10,000 papers); a ``fresh`` target was just made, so it holds nothing to look at."""
+    with os.scandir(source) as entries:
+        wanted = [entry for entry in entries if entry.name not in skip]
+    present: dict[str, os.DirEntry] = {}
+    if not fresh:
+        with os.scandir(target) as entries:
+            present = {entry.name: entry for entry in entries}
+        kinds = {entry.name: _is_dir(entry) for entry in wanted}
+        for name, entry in list(present.items()):
+            if name not in kinds or kinds[name] != _is_dir(entry):
+                _remove(entry)  # not in the source, or a file there and a folder here
+                del present[name]
+    for entry in wanted:
+        copy = os.path.join(target, entry.name)
+        if _is_dir(entry):
+            made = entry.name not in present
+            if made:
+                os.mkdir(copy)
+            _link_entries(entry.path, copy, frozenset(), fresh=made)
+        elif (there := present.get(entry.name)) is None or there.inode() != entry.inode():
+            if there is not None:
+                os.unlink(copy)
+            os.link(entry.path, copy)
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    return entry.is_dir(follow_symlinks=False)
+
+
+def _remove(entry: os.DirEntry) -> None:
+    if _is_dir(entry):
+        shutil.rmtree(entry.path)
+    else:
+        os.unlink(entry.path)
+
+
 def previous_path(output: Path) -> Path:
     """Where an incremental build keeps the output it replaced (beside it, like
     :func:`temporary_path`): the next build brings it up to date to start from."""

@@ -17,7 +17,6 @@ from papershelf.publish.mkdocs_build import (
     PAGES_PER_WORKER,
     PreviousSite,
     build_pages,
-    link_tree,
     load_site_config,
     rendering_versions,
 )
@@ -270,40 +269,6 @@ def test_a_symbolic_link_where_the_kept_site_goes_is_left_alone(real_site, tmp_p
         assert sorted(p.name for p in elsewhere.iterdir()) == ["notes.txt"]
     finally:
         link.unlink(missing_ok=True)
-
-
-def test_link_tree_reuses_what_the_target_shares_and_replaces_the_rest(tmp_path):
-    source, target = tmp_path / "source", tmp_path / "target"
-    for relative, text in {
-        "same.html": "same",
-        "changed.html": "new",
-        "new/index.html": "new page",
-        "was-a-file/index.html": "now a directory",
-        "was-a-directory": "now a file",
-        "pagefind/index.js": "made anew",
-    }.items():
-        (source / relative).parent.mkdir(parents=True, exist_ok=True)
-        (source / relative).write_text(text)
-    target.mkdir()
-    os.link(source / "same.html", target / "same.html")
-    (target / "changed.html").write_text("old")
-    (target / "gone").mkdir()
-    (target / "gone" / "index.html").write_text("removed page")
-    (target / "was-a-file").write_text("a file")
-    (target / "was-a-directory").mkdir()
-    (target / "was-a-directory" / "x").write_text("x")
-    (target / "pagefind").mkdir()
-
-    link_tree(source, target, skip=("pagefind",))
-
-    def tree(root):
-        return sorted(p.relative_to(root).as_posix() for p in root.rglob("*"))
-
-    assert tree(target) == [p for p in tree(source) if not p.startswith("pagefind")]
-    for path in source.rglob("*"):
-        copy = target / path.relative_to(source)
-        if path.is_file() and copy.exists():
-            assert copy.stat().st_ino == path.stat().st_ino, path
 
 
 def test_an_incremental_build_never_writes_into_the_site_it_replaces(tmp_path):

@@ -17,7 +17,13 @@ from pathlib import Path
 import pytest
 
 from papershelf import outputs
-from papershelf.outputs import build_lock, leftovers, replace_directory, work_leftovers
+from papershelf.outputs import (
+    build_lock,
+    leftovers,
+    link_tree,
+    replace_directory,
+    work_leftovers,
+)
 
 from .conftest import FIXTURES, REPO, TOPICS
 
@@ -141,6 +147,40 @@ def test_replace_directory_can_keep_the_previous_directory(tmp_path, monkeypatch
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kept", "site"]
     assert (tmp_path / "site" / "index.html").read_text() == "new"
     assert (tmp_path / "kept" / "index.html").read_text() == "old"
+
+
+def test_link_tree_reuses_what_the_target_shares_and_replaces_the_rest(tmp_path):
+    source, target = tmp_path / "source", tmp_path / "target"
+    for relative, text in {
+        "same.html": "same",
+        "changed.html": "new",
+        "new/index.html": "new page",
+        "was-a-file/index.html": "now a directory",
+        "was-a-directory": "now a file",
+        "pagefind/index.js": "made anew",
+    }.items():
+        (source / relative).parent.mkdir(parents=True, exist_ok=True)
+        (source / relative).write_text(text)
+    target.mkdir()
+    os.link(source / "same.html", target / "same.html")
+    (target / "changed.html").write_text("old")
+    (target / "gone").mkdir()
+    (target / "gone" / "index.html").write_text("removed page")
+    (target / "was-a-file").write_text("a file")
+    (target / "was-a-directory").mkdir()
+    (target / "was-a-directory" / "x").write_text("x")
+    (target / "pagefind").mkdir()
+
+    link_tree(source, target, skip=("pagefind",))
+
+    def tree(root):
+        return sorted(p.relative_to(root).as_posix() for p in root.rglob("*"))
+
+    assert tree(target) == [p for p in tree(source) if not p.startswith("pagefind")]
+    for path in source.rglob("*"):
+        copy = target / path.relative_to(source)
+        if path.is_file() and copy.exists():
+            assert copy.stat().st_ino == path.stat().st_ino, path
 
 
 # The site directory and its temporary and old copies, in the audit events' arguments.

@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..errors import SearchError
+from ..outputs import link_tree
 from .sitedata import SiteData
 from .templating import Drawing
 from .writer import PageWriter
@@ -228,7 +228,7 @@ def _reuse(previous: Path, output: Path, digest: str) -> bool:
             return False
     except OSError:  # no previous copy (a first build, a new bundle)
         return False
-    shutil.copytree(previous, output, copy_function=os.link)
+    link_tree(previous, output)
     return True
 
 
