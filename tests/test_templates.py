@@ -159,3 +159,33 @@ def test_every_template_compiles():
     assert "paper.md.j2" in names and "bar_chart.svg.j2" in names
     for name in names:
         ENVIRONMENT.get_template(name)
+
+
+def test_a_paper_page_s_key_changes_with_all_it_shows_from_outside_the_paper(real_db):
+    """A paper page is drawn from its inputs alone (``paper_context``): a change to the
+    title of a related paper, the name of a topic, the title of a listing or the site's
+    URL changes its key, so an incremental build draws it again; a change elsewhere
+    does not."""
+    data = load_site_data(real_db, METADATA)
+    slug = next(s for s in data.papers if data.related.get(s) and data.paper_topics.get(s))
+
+    def key(site_url: str = "https://example.org/shelf/") -> str:
+        return _Renderer(data, site_url, metadata_published=True).paper_page(slug).key
+
+    before = key()
+    assert key() == before
+    assert key("https://example.org/other/") != before
+    edits = [
+        (data.papers[data.related[slug][0]["related_paper"]], "title"),
+        (data.topics[data.paper_topics[slug][0]["topic"]], "name"),
+        (data.listings[data.appearances[slug][0]["listing"]], "title"),
+    ]
+    for row, field in edits:
+        kept = row[field]
+        row[field] = kept + " (renamed)"
+        assert key() != before, field
+        row[field] = kept
+    shown = {slug} | {r["related_paper"] for r in data.related[slug]}
+    other = next(s for s in data.papers if s not in shown)
+    data.papers[other]["title"] += " (renamed)"
+    assert key() == before

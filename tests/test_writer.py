@@ -71,7 +71,7 @@ def test_a_drawing_s_key_follows_its_template_and_context():
     one = Drawing("paper.md.j2", {"title": "A", "related": [{"title": "B"}]})
     assert one.key == Drawing("paper.md.j2", {"title": "A", "related": [{"title": "B"}]}).key
     assert one.key != Drawing("paper.md.j2", {"title": "A", "related": [{"title": "C"}]}).key
-    assert one.key != Drawing("topic.md.j2", one.context).key
+    assert one.key != Drawing("topic.md.j2", one.inputs).key
 
 
 KILLED_AT_RENAME = """

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import quote, quote_plus
 
@@ -81,29 +82,24 @@ def analysis_index(pages: list[NotebookPage]) -> str:
     return render("analysis_index.md.j2", pages=pages)
 
 
-class _Renderer:
-    """Every page of the site, as ``(relative path, content)``."""
+@dataclass(frozen=True)
+class SiteLinks:
+    """Where the site is published and what it calls itself: what a page's links and head
+    tags depend on besides its own data. Part of a paper page's drawing inputs."""
 
-    def __init__(
-        self,
-        data: SiteData,
-        site_url: str,
-        metadata_published: bool = False,
-        site_name: str = "papershelf",
-    ):
-        self.data = data
-        self.site_name = site_name
-        # Counted once: a label is asked for every appearance on every paper page.
-        self.title_counts = Counter(listing["title"] for listing in data.listings.values())
-        self._bibtex: dict[str, str] = {}
-        self.site_url = site_url.rstrip("/") + "/" if site_url else ""
-        self.db_url = f"{self.site_url}{DOWNLOADS}/papers.db" if self.site_url else ""
-        published = bool(self.site_url) and metadata_published
-        self.metadata_url = f"{self.site_url}{DOWNLOADS}/metadata.json" if published else ""
-        self.website = pagehead.website(site_name, self.site_url)
-        self.collection_date = citations.collection_date(data.papers, data.listings)
+    site_name: str
+    site_url: str  # with a trailing slash, or empty
+    db_url: str
+    metadata_url: str
+    website: dict
 
-    # ---- what pages link to ----------------------------------------------------------------
+    @classmethod
+    def of(cls, site_url: str, metadata_published: bool, site_name: str) -> SiteLinks:
+        site_url = site_url.rstrip("/") + "/" if site_url else ""
+        db_url = f"{site_url}{DOWNLOADS}/papers.db" if site_url else ""
+        published = bool(site_url) and metadata_published
+        metadata_url = f"{site_url}{DOWNLOADS}/metadata.json" if published else ""
+        return cls(site_name, site_url, db_url, metadata_url, pagehead.website(site_name, site_url))
 
     def lite(self, fragment: str = "") -> str:
         """A Datasette Lite URL that opens the published database (empty without site_url).
@@ -136,9 +132,30 @@ class _Renderer:
             **more,
         }
 
+
+class _Renderer:
+    """Every page of the site, as ``(relative path, content)``."""
+
+    def __init__(
+        self,
+        data: SiteData,
+        site_url: str,
+        metadata_published: bool = False,
+        site_name: str = "papershelf",
+    ):
+        self.data = data
+        self.site_name = site_name
+        # Counted once: a label is asked for every appearance on every paper page.
+        self.title_counts = Counter(listing["title"] for listing in data.listings.values())
+        self.site = SiteLinks.of(site_url, metadata_published, site_name)
+        self.collection_date = citations.collection_date(data.papers, data.listings)
+
+    # ---- what pages link to ----------------------------------------------------------------
+
     def collection_head(self, title: str, text: str, url: str, items: int, **more) -> dict:
-        jsonld = pagehead.collection_page(title, text, self.absolute(url), items, self.website)
-        return self.head(title, text, url, jsonld, **more)
+        site = self.site
+        jsonld = pagehead.collection_page(title, text, site.absolute(url), items, site.website)
+        return site.head(title, text, url, jsonld, **more)
 
     def paper_ref(self, slug: str, page: str) -> dict:
         return {
@@ -163,7 +180,7 @@ class _Renderer:
             name: relative_url(f"{DOWNLOADS}/papers.{name}", page)
             for name in ("db", "csv", "json", "bib")
         }
-        return {**files, "lite": self.lite("/papers"), "data": relative_url("data/", page)}
+        return {**files, "lite": self.site.lite("/papers"), "data": relative_url("data/", page)}
 
     def chart(self, base: str, page: str, alt: str, make, data=()) -> tuple[list, dict]:
         """SVG files for the light and dark palettes, each wide and narrow (for phones), and
@@ -249,33 +266,27 @@ class _Renderer:
                 for t in self.data.paper_topics.get(slug, [])
             ]
             authors = self.data.authors.get(slug, [])
-            url = self.absolute(f"papers/{slug}/")
+            url = self.site.absolute(f"papers/{slug}/")
             entries.append(citations.feed_entry(papers[slug], authors, topics, url))
         path = f"{page}feed.xml"
+        site = self.site
         feed = {
-            "id": self.absolute(path) or f"urn:papershelf:feed:{page.rstrip('/') or 'collection'}",
+            "id": site.absolute(path) or f"urn:papershelf:feed:{page.rstrip('/') or 'collection'}",
             "title": f"{self.site_name}: {name}",
             "subtitle": f"The newest papers of {of or 'the topic ' + name}, by publication date.",
             "author": self.site_name,
-            "alternate": self.absolute(page),
-            "self": self.absolute(path),
+            "alternate": site.absolute(page),
+            "self": site.absolute(path),
         }
         return citations.atom_feed(feed, entries, self.collection_date)
 
-    def bibtex(self, slug: str) -> str:
-        """The paper's entry, drawn once: its page and papers.bib both show it."""
-        entry = self._bibtex.get(slug)
-        if entry is None:
-            authors = self.data.authors.get(slug, [])
-            url = self.absolute(f"papers/{slug}/")
-            entry = self._bibtex[slug] = citations.bibtex_entry(
-                self.data.papers[slug], authors, url
-            )
-        return entry
-
     def papers_bib(self) -> str:
         """Every paper's BibTeX entry, by key (the slug)."""
-        return "\n".join(self.bibtex(slug) for slug in sorted(self.data.papers))
+        data = self.data
+        return "\n".join(
+            _bibtex(data.papers[slug], data.authors.get(slug, []), self.site)
+            for slug in sorted(data.papers)
+        )
 
     def home(self):
         papers = self.data.papers
@@ -336,7 +347,7 @@ class _Renderer:
         )
 
     def data_page(self) -> str:
-        lite = self.lite()
+        lite = self.site.lite()
         data = self.data
         tables = [
             {
@@ -351,7 +362,7 @@ class _Renderer:
             for table, kind, columns in data.schema
         ]
         canned = [
-            (title, self.lite(f"/papers/{name}" + _query_string(name)))
+            (title, self.site.lite(f"/papers/{name}" + _query_string(name)))
             for name, title in self.data.query_titles.items()
         ]
         return render(
@@ -406,77 +417,28 @@ class _Renderer:
         return render("listings_index.md.j2", listings=listings, head=head)
 
     def paper_page(self, slug: str) -> Drawing:
-        data, page = self.data, f"papers/{slug}/"
-        paper = data.papers[slug]
-        topics = [
-            {**self.topic_ref(t["topic"], page), **t}
-            for t in data.paper_topics.get(slug, [])  # by rank: the primary topic first
-        ]
-        listed_in = [
-            {
-                "label": self.listing_label(a["listing"]),
-                "href": relative_url(f"listings/{a['listing']}/", page),
-                "rank": a["rank"],
-            }
-            for a in data.appearances.get(slug, [])
-        ]
-        # Scores stay in the database: printed, every page would change whenever a new
-        # paper shifts the term weights, and rebuilds could not skip it.
-        related = [
-            {**self.paper_ref(r["related_paper"], page), "shared": r["shared_topics"]}
-            for r in data.related.get(slug, [])
-        ]
-        authors = data.authors.get(slug, [])
-        article = pagehead.scholarly_article(paper, authors, self.absolute(page), self.website)
-        context = dict(
-            paper=paper,
-            header=paper_header(paper, authors),
-            authors=authors,
-            keywords=json.loads(paper["ai_keywords"]) if paper["ai_keywords"] else [],
-            abstract=linked_pieces(paper["abstract"]),
-            topics=topics,
-            listed_in=listed_in,
-            links=self.paper_links(slug, paper),
-            related=related,
-            arxiv=quote(paper["arxiv_id"]) if paper["arxiv_id"] else "",
-            title_query=quote_plus(paper["title"]),
-            lite=self.lite(f"/papers/papers/{quote(slug)}"),
-            bibtex=self.bibtex(slug),
-            bib_file=relative_url(f"{DOWNLOADS}/papers.bib", page),
-            head=self.head(
-                paper["title"],
-                paper["abstract"],
-                page,
-                article,
-                og_type="article",
-                citation=pagehead.citation_tags(paper, authors),
-            ),
+        """The paper's page, to be drawn from its inputs by :func:`paper_context` only when
+        they differ from the page's last drawing (see PageWriter): most paper pages do not
+        change when papers are added, and their contexts are not made."""
+        data = self.data
+        inputs = dict(
+            paper=data.papers[slug],
+            authors=data.authors.get(slug, []),
+            topics=[  # by rank: the primary topic first
+                (t, data.topics[t["topic"]]["name"]) for t in data.paper_topics.get(slug, [])
+            ],
+            listed_in=[
+                (a["listing"], self.listing_label(a["listing"]), a["rank"])
+                for a in data.appearances.get(slug, [])
+            ],
+            related=[
+                (r["related_paper"], data.papers[r["related_paper"]]["title"], r["shared_topics"])
+                for r in data.related.get(slug, [])
+            ],
+            links=data.links.get(slug, []),
+            site=self.site,
         )
-        # Drawn only when it differs from the page's last drawing (see PageWriter): most
-        # paper pages do not change when papers are added.
-        return Drawing("paper.md.j2", context)
-
-    def paper_links(self, slug: str, paper: dict) -> dict | None:
-        """The links of the Links section: the richer listings' own (repository, project
-        page), then the abstract's by kind; None when there are none."""
-        links = self.data.links.get(slug, [])
-        own = []
-        if paper["github_repo"]:
-            stars = paper["github_stars"]
-            note = f" ({stars} stars)" if stars is not None else ""
-            own.append(("GitHub repository", paper["github_repo"], note))
-        if paper["project_page"]:
-            own.append(("Project page", paper["project_page"], ""))
-        if not links and not own:
-            return None
-        kinds = [
-            (KIND_LABELS[kind], [link["url"] for link in links if link["kind"] == kind])
-            for kind in KINDS
-        ]
-        return {
-            "own": [o for o in own if o[1].lower().startswith(("https://", "http://"))],
-            "kinds": [(label, urls) for label, urls in kinds if urls],
-        }
+        return Drawing("paper.md.j2", inputs, paper_context)
 
     def topic_page(self, slug: str):
         data, page = self.data, f"topics/{slug}/"
@@ -516,7 +478,7 @@ class _Renderer:
                 exclude=json.loads(topic["exclude"]),
                 chart=chart,
                 related=[{**self.topic_ref(t, page), "count": n} for t, n in related[:6]],
-                lite=self.lite(f"/papers/papers_in_topic?topic={slug}"),
+                lite=self.site.lite(f"/papers/papers_in_topic?topic={slug}"),
                 rows=self.paper_rows(members, page),
                 head=self.collection_head(
                     topic["name"],
@@ -563,6 +525,85 @@ YEAR_NOTES = {
     "listings.yml": " (from content/listings.yml)",
     "explicit": "",
 }
+
+
+def paper_context(
+    paper: dict,
+    authors: list[str],
+    topics: list[tuple[dict, str]],
+    listed_in: list[tuple[str, str, int]],
+    related: list[tuple[str, str, int]],
+    links: list[dict],
+    site: SiteLinks,
+) -> dict:
+    """What a paper page shows, from nothing but its arguments (a drawing's key is made
+    of them): its topics (row, name), the listings it appears in (name, label, rank), its
+    related papers (slug, title, shared topics), its links and the site's."""
+    slug = paper["slug"]
+    page = f"papers/{slug}/"
+    article = pagehead.scholarly_article(paper, authors, site.absolute(page), site.website)
+    return dict(
+        paper=paper,
+        header=paper_header(paper, authors),
+        authors=authors,
+        keywords=json.loads(paper["ai_keywords"]) if paper["ai_keywords"] else [],
+        abstract=linked_pieces(paper["abstract"]),
+        topics=[
+            {"name": name, "href": relative_url(f"topics/{t['topic']}/", page), **t}
+            for t, name in topics
+        ],
+        listed_in=[
+            {"label": label, "href": relative_url(f"listings/{name}/", page), "rank": rank}
+            for name, label, rank in listed_in
+        ],
+        links=paper_links(paper, links),
+        # Scores stay in the database: printed, every page would change whenever a new
+        # paper shifts the term weights, and rebuilds could not skip it.
+        related=[
+            {"title": title, "href": relative_url(f"papers/{other}/", page), "shared": shared}
+            for other, title, shared in related
+        ],
+        arxiv=quote(paper["arxiv_id"]) if paper["arxiv_id"] else "",
+        title_query=quote_plus(paper["title"]),
+        lite=site.lite(f"/papers/papers/{quote(slug)}"),
+        bibtex=_bibtex(paper, authors, site),
+        bib_file=relative_url(f"{DOWNLOADS}/papers.bib", page),
+        head=site.head(
+            paper["title"],
+            paper["abstract"],
+            page,
+            article,
+            og_type="article",
+            citation=pagehead.citation_tags(paper, authors),
+        ),
+    )
+
+
+def _bibtex(paper: dict, authors: list[str], site: SiteLinks) -> str:
+    """The paper's entry: its page and papers.bib both show it."""
+    return citations.bibtex_entry(paper, authors, site.absolute(f"papers/{paper['slug']}/"))
+
+
+def paper_links(paper: dict, links: list[dict]) -> dict | None:
+    """The links of the Links section: the richer listings' own (repository, project
+    page), then the abstract's (``links``) by kind; None when there are none."""
+    own = []
+    if paper["github_repo"]:
+        stars = paper["github_stars"]
+        note = f" ({stars} stars)" if stars is not None else ""
+        own.append(("GitHub repository", paper["github_repo"], note))
+    if paper["project_page"]:
+        own.append(("Project page", paper["project_page"], ""))
+    if not links and not own:
+        return None
+    kinds = [
+        (KIND_LABELS[kind], [link["url"] for link in links if link["kind"] == kind])
+        for kind in KINDS
+    ]
+    return {
+        "own": [o for o in own if o[1].lower().startswith(("https://", "http://"))],
+        "kinds": [(label, urls) for label, urls in kinds if urls],
+    }
 
 
 def paper_header(paper: dict, authors: list[str]) -> dict:

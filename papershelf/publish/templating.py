@@ -24,6 +24,7 @@ import hashlib
 import json
 import pickle
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -192,23 +193,32 @@ def render(template: str, **context: object) -> str:
 
 
 class Drawing(NamedTuple):
-    """A template and its context, not drawn yet: what a writer that already holds the
-    same drawing (the same :attr:`key`) need not draw again."""
+    """A template and what it is drawn from, not drawn yet: what a writer that already
+    holds the same drawing (the same :attr:`key`) need not draw again. The context is
+    ``inputs`` itself, or what ``make`` makes of them: then the context is made only when
+    the page is drawn."""
 
     template: str
-    context: dict
+    inputs: dict
+    # A module's function whose result depends on its arguments only: the key holds
+    # its name, not its result.
+    make: Callable[..., dict] | None = None
 
     @property
     def key(self) -> str:
-        """What the drawing depends on: the template's code and the context. Templates are
-        pure (no global state, StrictUndefined), so equal keys draw equal text."""
+        """What the drawing depends on: the template's code, ``make``'s name and the
+        inputs. Templates are pure (no global state, StrictUndefined), so equal keys draw
+        equal text."""
         digest = hashlib.sha256(_code_digest())
         digest.update(self.template.encode())
-        digest.update(pickle.dumps(self.context, protocol=5))
+        if self.make is not None:
+            digest.update(f"\0{self.make.__module__}.{self.make.__qualname__}".encode())
+        digest.update(pickle.dumps(self.inputs, protocol=5))
         return digest.hexdigest()
 
     def draw(self) -> str:
-        return render(self.template, **self.context)
+        context = self.inputs if self.make is None else self.make(**self.inputs)
+        return render(self.template, **context)
 
 
 @functools.cache
