@@ -99,3 +99,19 @@ def test_a_write_that_fails_leaves_no_temporary_file(tmp_path):
         _run(tmp_path, CountedDrawing("k1", "# A\n"))
     assert work_leftovers(tmp_path) == []
     assert (tmp_path / "docs" / "papers" / "a.md").read_text() == "# A\n"
+
+
+def test_stale_files_are_removed_and_listed_by_their_path_s_parts(tmp_path):
+    root = tmp_path / "docs"
+    for relative in ("a/y.md", "a-b/x.md", "a/kept.md", "b.md"):
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text("old\n", encoding="utf-8")
+    (root / "linked").symlink_to(root / "a", target_is_directory=True)
+    writer = PageWriter(root)
+    writer.write("a/kept.md", "old\n")
+    # By parts, as paths sort: "a" before "a-b" (as strings, "a-b/" would come first).
+    assert writer.remove_stale() == ["a/y.md", "a-b/x.md", "b.md"]
+    assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()) == [
+        "a/kept.md"
+    ]
+    assert (root / "linked").is_symlink()  # not followed: what it points to is not stale

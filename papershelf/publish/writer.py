@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..outputs import write_replacing
@@ -83,13 +84,32 @@ class PageWriter:
         self.written.append(relative)
 
     def remove_stale(self) -> list[str]:
-        """Remove the files under ``root`` not written (or kept) in this run."""
-        removed = []
-        for path in sorted(self.root.rglob("*")):
-            if path.is_file() and path not in self.seen:
-                removed.append(str(path.relative_to(self.root)))
-                path.unlink()
+        """Remove the files under ``root`` not written (or kept) in this run; returns them,
+        relative to ``root``, in the order of their path's parts."""
+        # As strings: sorting and hashing 10,000 Paths took 0.3 s a build.
+        seen = {os.fspath(path) for path in self.seen}
+        root = os.fspath(self.root)
+        if not os.path.isdir(root):
+            return []  # nothing was written, nor is there anything to remove
+        stale = [path for path in _files(root) if path not in seen]
+        removed = sorted((os.path.relpath(path, root) for path in stale), key=_parts)
+        for path in stale:
+            os.unlink(path)
         return removed
+
+
+def _files(directory: str) -> Iterator[str]:
+    """Every file under ``directory`` (not in a symbolic link to a directory)."""
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                yield from _files(entry.path)
+            elif entry.is_file():
+                yield entry.path
+
+
+def _parts(relative: str) -> list[str]:
+    return relative.split(os.sep)
 
 
 def _identity(path: Path) -> list[int]:
