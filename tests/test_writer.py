@@ -4,6 +4,7 @@ a drawing is not even drawn when the file still holds what the same drawing gave
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -115,3 +116,12 @@ def test_stale_files_are_removed_and_listed_by_their_path_s_parts(tmp_path):
         "a/kept.md"
     ]
     assert (root / "linked").is_symlink()  # not followed: what it points to is not stale
+
+
+def test_a_writer_rooted_at_the_working_directory_keeps_what_it_wrote(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "stale.md").write_text("old\n", encoding="utf-8")
+    writer = PageWriter(Path("."))
+    writer.write("a/kept.md", "new\n")
+    assert writer.remove_stale() == ["stale.md"]
+    assert (tmp_path / "a" / "kept.md").read_text(encoding="utf-8") == "new\n"

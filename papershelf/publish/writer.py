@@ -87,11 +87,12 @@ class PageWriter:
         """Remove the files under ``root`` not written (or kept) in this run; returns them,
         relative to ``root``, in the order of their path's parts."""
         # As strings: sorting and hashing 10,000 Paths took 0.3 s a build.
-        seen = {os.fspath(path) for path in self.seen}
+        # Normalised: a root of "." walks as "./a.md" what was written as "a.md".
+        seen = {os.path.normpath(path) for path in self.seen}
         root = os.fspath(self.root)
         if not os.path.isdir(root):
             return []  # nothing was written, nor is there anything to remove
-        stale = [path for path in _files(root) if path not in seen]
+        stale = [path for path in _files(root) if os.path.normpath(path) not in seen]
         removed = sorted((os.path.relpath(path, root) for path in stale), key=_parts)
         for path in stale:
             os.unlink(path)
