@@ -40,6 +40,7 @@ from mkdocs.exceptions import Abort, MkDocsException, PluginError
 from mkdocs.plugins import BasePlugin, PluginCollection
 from mkdocs.structure.files import File
 
+from ..interpreters import module_command, module_environment
 from ..outputs import (
     link_tree,
     output_error,
@@ -234,7 +235,8 @@ def _start_share(arguments: list) -> subprocess.Popen:
     """Start a share of the build in a fresh interpreter (not multiprocessing: it would
     import the caller's main module again), told what to build on its standard input."""
     process = subprocess.Popen(
-        [sys.executable, "-m", __name__],
+        module_command(__name__),
+        env=module_environment(),
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
