@@ -338,18 +338,3 @@ def test_a_failing_cell_is_a_notebook_error_naming_the_notebook(tmp_path, real_d
     nbformat.write(notebook, notebooks / "broken.ipynb")
     with pytest.raises(NotebookError, match=r"broken\.ipynb: a cell failed:(.|\n)*no such column"):
         notebook_pages(notebooks, real_db, tmp_path / "cache")
-
-
-def test_notebooks_run_in_a_checkout_that_holds_only_the_theme(tmp_path, real_db, monkeypatch):
-    """A build of other content runs where ``papershelf/publish/theme`` is, without the
-    package: the process running the notebooks must not take that folder for papershelf
-    (it did: "No module named papershelf.publish.analysis")."""
-    (tmp_path / "papershelf" / "publish" / "theme").mkdir(parents=True)
-    monkeypatch.chdir(tmp_path)
-    notebooks = tmp_path / "notebooks"
-    notebooks.mkdir()
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_markdown_cell("# Sum"), nbformat.v4.new_code_cell("40 + 2")]
-    nbformat.write(notebook, notebooks / "sum.ipynb")
-    (page,) = notebook_pages(notebooks, real_db, tmp_path / "cache")
-    assert "42" in page.markdown

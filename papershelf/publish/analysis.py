@@ -27,7 +27,6 @@ from pathlib import Path
 from ..collection.curation import labels_path
 from ..errors import NotebookError
 from ..imports import import_notebook_runner
-from ..interpreters import module_command, module_environment
 from .notebook import ENVIRONMENT_VARIABLE
 
 EXECUTION_TIMEOUT = 600  # seconds per cell
@@ -78,11 +77,10 @@ def _execute_aside(missing: dict[Path, Path], db_path: Path) -> None:
     site's pages were written."""
     request = {"db": str(db_path), "notebooks": [[str(p), str(d)] for p, d in missing.items()]}
     done = subprocess.run(
-        module_command(__name__),
+        [sys.executable, "-m", __name__],
         input=json.dumps(request),
         capture_output=True,
         text=True,
-        env=module_environment(),
     )
     if done.returncode:
         raise NotebookError(_failure(done, list(missing)))

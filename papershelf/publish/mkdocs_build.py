@@ -40,7 +40,6 @@ from mkdocs.exceptions import Abort, MkDocsException, PluginError
 from mkdocs.plugins import BasePlugin, PluginCollection
 from mkdocs.structure.files import File
 
-from ..interpreters import module_command, module_environment
 from ..outputs import (
     link_tree,
     output_error,
@@ -235,8 +234,7 @@ def _start_share(arguments: list) -> subprocess.Popen:
     """Start a share of the build in a fresh interpreter (not multiprocessing: it would
     import the caller's main module again), told what to build on its standard input."""
     process = subprocess.Popen(
-        module_command(__name__),
-        env=module_environment(),
+        [sys.executable, "-m", __name__],
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
