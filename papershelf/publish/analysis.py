@@ -13,14 +13,13 @@ The notebooks run in a process of their own, each in its kernel, beside the buil
 from __future__ import annotations
 
 import hashlib
-import json
+import multiprocessing
 import os
 import re
 import shutil
 import subprocess
-import sys
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,64 +58,36 @@ def notebook_pages(notebooks_dir: Path, db_path: Path, cache_dir: Path) -> list[
     for path in sorted(notebooks_dir.glob("*.ipynb")):
         key = _digest(path.read_bytes() + db_digest.encode() + FORMAT_VERSION.encode())[:16]
         cached[path] = cache_dir / f"{path.stem}-{key}"
-    missing = {path: cached[path] for path in cached if not (cached[path] / "page.md").exists()}
-    if missing:
-        _execute_aside(missing, db_path)
-    for path, directory in missing.items():
+    missing = [path for path, directory in cached.items() if not (directory / "page.md").exists()]
+    executed = _execute_aside(missing, db_path) if missing else []
+    for path, page in zip(missing, executed, strict=True):
+        _store(cached[path], page)
         for stale in cache_dir.glob(f"{path.stem}-*"):
-            if stale != directory:
+            if stale != cached[path]:
                 shutil.rmtree(stale, ignore_errors=True)
     return [_load(directory, path.stem) for path, directory in cached.items()]
 
 
-def _execute_aside(missing: dict[Path, Path], db_path: Path) -> None:
-    """Run the notebooks of ``missing`` and store each page in its cache directory, in a
-    fresh interpreter (``python -m`` this module; not multiprocessing, which would import
-    the caller's main module again). Not on the build's threads: driving the kernels and
-    turning their outputs into pages held Python's lock for a second or more while the
-    site's pages were written."""
-    request = {"db": str(db_path), "notebooks": [[str(p), str(d)] for p, d in missing.items()]}
-    done = subprocess.run(
-        [sys.executable, "-m", __name__],
-        input=json.dumps(request),
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode:
-        raise NotebookError(_failure(done, list(missing)))
-
-
-def _failure(done: subprocess.CompletedProcess, paths: list[Path]) -> str:
-    """Why the process running the notebooks failed: its reported error (the last line
-    of its output), else the last line it wrote to its error stream."""
-    lines = done.stdout.strip().splitlines()
+def _execute_aside(paths: list[Path], db_path: Path) -> list[NotebookPage]:
+    """The notebooks run in a process of their own, so that the build's threads keep
+    Python's lock: talking to the kernels and turning their outputs into pages held it for
+    a second or more while the site's pages were written. Started afresh ("spawn"): the
+    build has threads running, which a forked process would copy half-way."""
+    context = multiprocessing.get_context("spawn")
     try:
-        return json.loads(lines[-1])["error"]
-    except (IndexError, ValueError, KeyError, TypeError):
-        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
-        names = ", ".join(map(str, paths))
-        return f"{names}: the process running the notebooks failed ({done.returncode}): {last}"
+        with ProcessPoolExecutor(1, mp_context=context) as process:
+            return process.submit(_execute_side_by_side, paths, db_path).result()
+    except BrokenProcessPool:
+        raise NotebookError(
+            f"{', '.join(map(str, paths))}: the process running the notebooks stopped"
+        ) from None
 
 
-def _run_request() -> None:
-    """``python -m papershelf.publish.analysis``: run the notebooks the request on the
-    standard input names and store their pages; a failure is reported as JSON on the last
-    line of the standard output, with exit status 1."""
-    request = json.load(sys.stdin)
-    notebooks = {Path(path): Path(directory) for path, directory in request["notebooks"]}
-    try:
-        for path, page in _execute_side_by_side(list(notebooks), Path(request["db"])):
-            _store(notebooks[path], page)
-    except (NotebookError, OSError) as error:
-        print(json.dumps({"error": str(error)}))
-        sys.exit(1)
-
-
-def _execute_side_by_side(paths: list[Path], db_path: Path) -> Iterator[tuple[Path, NotebookPage]]:
-    """Each notebook in its own kernel process, side by side; the pages in order."""
+def _execute_side_by_side(paths: list[Path], db_path: Path) -> list[NotebookPage]:
+    """Each notebook in its own kernel process, side by side."""
     import_notebook_runner()
     with ThreadPoolExecutor(max_workers=max(1, min(len(paths), os.cpu_count() or 1))) as pool:
-        yield from zip(paths, pool.map(lambda path: _execute(path, db_path), paths), strict=True)
+        return list(pool.map(lambda path: _execute(path, db_path), paths))
 
 
 def _execute(path: Path, db_path: Path) -> NotebookPage:
@@ -286,7 +257,3 @@ def _load(directory: Path, stem: str) -> NotebookPage:
 
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-if __name__ == "__main__":
-    _run_request()
