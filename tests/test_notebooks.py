@@ -1,14 +1,12 @@
 """The notebooks run against a freshly built database, and the site shows them."""
 
 import json
-import os
 import re
 
 import nbformat
 import pytest
 import sqlite_utils
 
-from papershelf.errors import NotebookError
 from papershelf.publish.analysis import NO_ALT, notebook_pages
 from papershelf.publish.notebook import ENVIRONMENT_VARIABLE, connect, database_path
 
@@ -312,29 +310,3 @@ def test_a_page_that_cannot_be_stored_leaves_no_half_stored_copy(tmp_path):
         _store(tmp_path / "x-key", page)
     assert work_leftovers(tmp_path) == []
     assert not (tmp_path / "x-key").exists()
-
-
-def test_notebooks_run_outside_the_build_s_process(tmp_path, real_db):
-    """The kernels are driven from a process of their own: the build's threads keep
-    Python's lock while the pages are written."""
-    notebooks = tmp_path / "notebooks"
-    notebooks.mkdir()
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [
-        nbformat.v4.new_markdown_cell("# Parent"),
-        nbformat.v4.new_code_cell("import os\nprint('driver', os.getppid())"),
-    ]
-    nbformat.write(notebook, notebooks / "parent.ipynb")
-    (page,) = notebook_pages(notebooks, real_db, tmp_path / "cache")
-    driver = int(re.search(r"driver (\d+)", page.markdown).group(1))
-    assert driver != os.getpid()
-
-
-def test_a_failing_cell_is_a_notebook_error_naming_the_notebook(tmp_path, real_db):
-    notebooks = tmp_path / "notebooks"
-    notebooks.mkdir()
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell("raise ValueError('no such column')")]
-    nbformat.write(notebook, notebooks / "broken.ipynb")
-    with pytest.raises(NotebookError, match=r"broken\.ipynb: a cell failed:(.|\n)*no such column"):
-        notebook_pages(notebooks, real_db, tmp_path / "cache")

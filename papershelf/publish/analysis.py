@@ -7,19 +7,16 @@ figures. Figures are SVG; each gets the alt text its cell gives it
 scoped styles and empty header cells, which HTML forbids and screen readers read as nameless
 columns. Results are cached by the
 notebook's and the database's content, so a rebuild with neither changed executes nothing.
-The notebooks run in a process of their own, each in its kernel, beside the build.
 """
 
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import re
 import shutil
 import subprocess
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,35 +56,17 @@ def notebook_pages(notebooks_dir: Path, db_path: Path, cache_dir: Path) -> list[
         key = _digest(path.read_bytes() + db_digest.encode() + FORMAT_VERSION.encode())[:16]
         cached[path] = cache_dir / f"{path.stem}-{key}"
     missing = [path for path, directory in cached.items() if not (directory / "page.md").exists()]
-    executed = _execute_aside(missing, db_path) if missing else []
-    for path, page in zip(missing, executed, strict=True):
-        _store(cached[path], page)
-        for stale in cache_dir.glob(f"{path.stem}-*"):
-            if stale != cached[path]:
-                shutil.rmtree(stale, ignore_errors=True)
+    if missing:
+        import_notebook_runner()
+    # Each notebook runs in its own kernel process: run them side by side.
+    with ThreadPoolExecutor(max_workers=max(1, min(len(missing), os.cpu_count() or 1))) as pool:
+        executed = pool.map(lambda path: _execute(path, db_path), missing)
+        for path, page in zip(missing, executed, strict=True):
+            _store(cached[path], page)
+            for stale in cache_dir.glob(f"{path.stem}-*"):
+                if stale != cached[path]:
+                    shutil.rmtree(stale, ignore_errors=True)
     return [_load(directory, path.stem) for path, directory in cached.items()]
-
-
-def _execute_aside(paths: list[Path], db_path: Path) -> list[NotebookPage]:
-    """The notebooks run in a process of their own, so that the build's threads keep
-    Python's lock: talking to the kernels and turning their outputs into pages held it for
-    a second or more while the site's pages were written. Started afresh ("spawn"): the
-    build has threads running, which a forked process would copy half-way."""
-    context = multiprocessing.get_context("spawn")
-    try:
-        with ProcessPoolExecutor(1, mp_context=context) as process:
-            return process.submit(_execute_side_by_side, paths, db_path).result()
-    except BrokenProcessPool:
-        raise NotebookError(
-            f"{', '.join(map(str, paths))}: the process running the notebooks stopped"
-        ) from None
-
-
-def _execute_side_by_side(paths: list[Path], db_path: Path) -> list[NotebookPage]:
-    """Each notebook in its own kernel process, side by side."""
-    import_notebook_runner()
-    with ThreadPoolExecutor(max_workers=max(1, min(len(paths), os.cpu_count() or 1))) as pool:
-        return list(pool.map(lambda path: _execute(path, db_path), paths))
 
 
 def _execute(path: Path, db_path: Path) -> NotebookPage:
