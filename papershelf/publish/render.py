@@ -144,7 +144,6 @@ class _Renderer:
         site_name: str = "papershelf",
     ):
         self.data = data
-        self.site_name = site_name
         # Counted once: a label is asked for every appearance on every paper page.
         self.title_counts = Counter(listing["title"] for listing in data.listings.values())
         self.site = SiteLinks.of(site_url, metadata_published, site_name)
@@ -158,16 +157,10 @@ class _Renderer:
         return site.head(title, text, url, jsonld, **more)
 
     def paper_ref(self, slug: str, page: str) -> dict:
-        return {
-            "title": self.data.papers[slug]["title"],
-            "href": relative_url(f"papers/{slug}/", page),
-        }
+        return paper_link(slug, self.data.papers[slug]["title"], page)
 
     def topic_ref(self, slug: str, page: str) -> dict:
-        return {
-            "name": self.data.topics[slug]["name"],
-            "href": relative_url(f"topics/{slug}/", page),
-        }
+        return topic_link(slug, self.data.topics[slug]["name"], page)
 
     def listing_label(self, name: str) -> str:
         """The listing's title (untrusted), with its id when another listing has the same."""
@@ -272,9 +265,9 @@ class _Renderer:
         site = self.site
         feed = {
             "id": site.absolute(path) or f"urn:papershelf:feed:{page.rstrip('/') or 'collection'}",
-            "title": f"{self.site_name}: {name}",
+            "title": f"{self.site.site_name}: {name}",
             "subtitle": f"The newest papers of {of or 'the topic ' + name}, by publication date.",
-            "author": self.site_name,
+            "author": self.site.site_name,
             "alternate": site.absolute(page),
             "self": site.absolute(path),
         }
@@ -325,7 +318,7 @@ class _Renderer:
                 upvoted=self.paper_rows(upvoted[:10], ""),
                 newest=self.paper_rows(newest, ""),
                 downloads=self.downloads(""),
-                head=self.collection_head(self.site_name, HOME_DESCRIPTION, "", len(papers)),
+                head=self.collection_head(self.site.site_name, HOME_DESCRIPTION, "", len(papers)),
             ),
         )
         yield from files + topic_files
@@ -485,7 +478,7 @@ class _Renderer:
                     topic["description"],
                     page,
                     len(members),
-                    feeds=[{"title": f"{self.site_name}: {topic['name']}", "path": feed}],
+                    feeds=[{"title": f"{self.site.site_name}: {topic['name']}", "path": feed}],
                 ),
             ),
         )
@@ -548,10 +541,7 @@ def paper_context(
         authors=authors,
         keywords=json.loads(paper["ai_keywords"]) if paper["ai_keywords"] else [],
         abstract=linked_pieces(paper["abstract"]),
-        topics=[
-            {"name": name, "href": relative_url(f"topics/{t['topic']}/", page), **t}
-            for t, name in topics
-        ],
+        topics=[{**topic_link(t["topic"], name, page), **t} for t, name in topics],
         listed_in=[
             {"label": label, "href": relative_url(f"listings/{name}/", page), "rank": rank}
             for name, label, rank in listed_in
@@ -560,8 +550,7 @@ def paper_context(
         # Scores stay in the database: printed, every page would change whenever a new
         # paper shifts the term weights, and rebuilds could not skip it.
         related=[
-            {"title": title, "href": relative_url(f"papers/{other}/", page), "shared": shared}
-            for other, title, shared in related
+            {**paper_link(other, title, page), "shared": shared} for other, title, shared in related
         ],
         arxiv=quote(paper["arxiv_id"]) if paper["arxiv_id"] else "",
         title_query=quote_plus(paper["title"]),
@@ -577,6 +566,16 @@ def paper_context(
             citation=pagehead.citation_tags(paper, authors),
         ),
     )
+
+
+def paper_link(slug: str, title: str, page: str) -> dict:
+    """A link to the paper's page from the page at URL ``page``."""
+    return {"title": title, "href": relative_url(f"papers/{slug}/", page)}
+
+
+def topic_link(slug: str, name: str, page: str) -> dict:
+    """A link to the topic's page from the page at URL ``page``."""
+    return {"name": name, "href": relative_url(f"topics/{slug}/", page)}
 
 
 def _bibtex(paper: dict, authors: list[str], site: SiteLinks) -> str:
