@@ -5,12 +5,14 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import sqlite_utils
 
 from papershelf.collection.papers import arrival_order, merge_listings
 from papershelf.collection.related import (
     Background,
+    _tfidf,
     basis_rows,
     basis_size,
     next_basis_size,
@@ -192,3 +194,21 @@ def test_the_related_process_ends_when_the_build_is_killed():
     finally:
         if _running(child):
             os.kill(child, signal.SIGKILL)
+
+
+def test_a_large_collection_s_words_are_those_of_a_vocabulary_fitted_on_the_basis(real_db):
+    """Every text is read once; the vectors must be those of scikit-learn's own
+    ``min_df=2, max_df=0.5`` vocabulary fitted on the basis, to the order of the stored
+    indices (the sums of products follow it)."""
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+
+    _, texts, _ = _inputs(real_db)
+    basis = basis_rows(len(texts))
+    fitted = CountVectorizer(stop_words="english", min_df=2, max_df=0.5, dtype=np.float32)
+    counts = fitted.fit([texts[i] for i in basis]).transform(texts)
+    expected = TfidfTransformer(sublinear_tf=True).fit(counts[basis]).transform(counts)
+    vectors = _tfidf(texts, basis, large=True)
+    assert len(basis) < len(texts)  # some texts have words outside the basis
+    assert vectors.shape == expected.shape
+    for part in ("indptr", "indices", "data"):
+        assert np.array_equal(getattr(vectors, part), getattr(expected, part)), part

@@ -172,13 +172,23 @@ def _tfidf(texts: list[str], basis: np.ndarray, large: bool) -> sparse.csr_matri
     # every command (``--help`` included) imports this module.
     from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
+    counts = CountVectorizer(stop_words="english", dtype=np.float32).fit_transform(texts)
     if large:
-        counter = CountVectorizer(stop_words="english", min_df=2, max_df=0.5, dtype=np.float32)
-        counts = counter.fit([texts[i] for i in basis]).transform(texts)
-    else:
-        counter = CountVectorizer(stop_words="english", dtype=np.float32)
-        counts = counter.fit_transform(texts)
+        counts = counts[:, _basis_words(counts[basis])]
+        counts.sort_indices()  # as the counts of a fitted vocabulary come
     return TfidfTransformer(sublinear_tf=True).fit(counts[basis]).transform(counts)
+
+
+def _basis_words(basis_counts: sparse.csr_matrix) -> np.ndarray:
+    """The columns of the words in at least two papers of the basis and at most half.
+    Every text is read once: these columns of the counts of every word are the counts a
+    vocabulary fitted on the basis alone gives (``min_df=2, max_df=0.5``), in the same
+    order (both sorted by word), at half the cost of reading the texts twice."""
+    papers = np.bincount(basis_counts.indices, minlength=basis_counts.shape[1])
+    kept = np.flatnonzero((papers >= 2) & (papers <= 0.5 * basis_counts.shape[0]))
+    if not len(kept):
+        raise ValueError("no word of the basis is kept")
+    return kept
 
 
 def _best_pairs(
