@@ -2,6 +2,8 @@
 
 import json
 import re
+from importlib.metadata import version
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -109,22 +111,49 @@ def test_exploring_notebook_has_clear_axis_labels():
     assert code.count("xlabel=") >= 6
 
 
-def test_changing_the_topic_labels_runs_the_notebooks_again(tmp_path, real_db):
-    (tmp_path / "mkdocs.yml").write_text("site_name: t\n", encoding="utf-8")
-    (tmp_path / "content").mkdir()
-    labels = tmp_path / "content" / "topic-labels.yml"
-    labels.write_text("papers: []\n", encoding="utf-8")
-    notebooks = tmp_path / "notebooks"
+def _tiny_notebooks(root: Path) -> Path:
+    """A project at ``root`` with labels and one notebook of one cell; its notebooks' folder."""
+    (root / "mkdocs.yml").write_text("site_name: t\n", encoding="utf-8")
+    (root / "content").mkdir()
+    (root / "content" / "topic-labels.yml").write_text("papers: []\n", encoding="utf-8")
+    notebooks = root / "notebooks"
     notebooks.mkdir()
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_markdown_cell("# Tiny"), nbformat.v4.new_code_cell("1 + 1")]
     nbformat.write(notebook, notebooks / "tiny.ipynb")
+    return notebooks
+
+
+def test_changing_the_topic_labels_runs_the_notebooks_again(tmp_path, real_db):
+    notebooks = _tiny_notebooks(tmp_path)
+    labels = tmp_path / "content" / "topic-labels.yml"
     cache = tmp_path / "cache"
     notebook_pages(notebooks, real_db, cache)
     first = sorted(p.name for p in cache.iterdir())
     notebook_pages(notebooks, real_db, cache)
     assert sorted(p.name for p in cache.iterdir()) == first  # nothing changed: cached
     labels.write_text("papers: []\n# relabelled\n", encoding="utf-8")
+    notebook_pages(notebooks, real_db, cache)
+    assert sorted(p.name for p in cache.iterdir()) != first
+
+
+def test_another_version_of_a_library_that_runs_them_runs_the_notebooks_again(
+    tmp_path, real_db, monkeypatch
+):
+    """CI restores the cache but installs whatever versions are newest: a cached page must
+    not outlive the library that made it. nbconvert's Markdown parser (mistune, one of
+    the libraries nbconvert requires) is installed again in another version, ahead of the
+    one there is."""
+    notebooks = _tiny_notebooks(tmp_path)
+    cache = tmp_path / "cache"
+    notebook_pages(notebooks, real_db, cache)
+    first = sorted(p.name for p in cache.iterdir())
+    installed = tmp_path / "site-packages"
+    metadata = installed / "mistune-0.0.1.dist-info" / "METADATA"
+    metadata.parent.mkdir(parents=True)
+    metadata.write_text("Metadata-Version: 2.1\nName: mistune\nVersion: 0.0.1\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(installed)
+    assert version("mistune") == "0.0.1"
     notebook_pages(notebooks, real_db, cache)
     assert sorted(p.name for p in cache.iterdir()) != first
 

@@ -6,15 +6,20 @@ figures. Figures are SVG; each gets the alt text its cell gives it
 (``display(fig, metadata={"image/svg+xml": {"alt": …}})``). Tables (pandas' HTML) lose their
 scoped styles and empty header cells, which HTML forbids and screen readers read as nameless
 columns. Results are cached by the
-notebook's and the database's content, so a rebuild with neither changed executes nothing.
+notebook's and the database's content, and by what else makes the page (papershelf's code,
+which the notebooks import too, and the versions of Python, SQLite and the libraries that
+run them), so a rebuild with none of them changed executes nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import platform
 import re
 import shutil
+import sqlite3
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,10 +29,12 @@ from ..collection.curation import labels_path
 from ..errors import NotebookError
 from ..imports import import_notebook_runner
 from .notebook import ENVIRONMENT_VARIABLE
+from .versions import code_digest, distribution_versions
 
 EXECUTION_TIMEOUT = 600  # seconds per cell
-# Bump when the way pages are made from notebooks changes, to refresh the cache.
-FORMAT_VERSION = "4"
+# What runs a notebook and converts it, and what the notebooks import (papershelf's
+# modules are in the key by their code): with every library these require.
+RUNNERS = ("nbclient", "nbconvert", "nbformat", "ipykernel", "pandas", "matplotlib", "sqlite-utils")
 SVG = "image/svg+xml"
 # How nbconvert's Markdown template writes a figure: the format where the alt text goes.
 _FIGURE = re.compile(r"!\[(svg|png)\]\(([^)\s]+)\)")
@@ -51,9 +58,10 @@ def notebook_pages(notebooks_dir: Path, db_path: Path, cache_dir: Path) -> list[
     labels = labels_path(notebooks_dir)
     if labels.exists():
         db_digest += _digest(labels.read_bytes())
+    inputs = (db_digest + runner_digest()).encode()
     cached = {}
     for path in sorted(notebooks_dir.glob("*.ipynb")):
-        key = _digest(path.read_bytes() + db_digest.encode() + FORMAT_VERSION.encode())[:16]
+        key = _digest(path.read_bytes() + inputs)[:16]
         cached[path] = cache_dir / f"{path.stem}-{key}"
     missing = [path for path, directory in cached.items() if not (directory / "page.md").exists()]
     if missing:
@@ -232,6 +240,18 @@ def _load(directory: Path, stem: str) -> NotebookPage:
         (directory / "page.md").read_text(encoding="utf-8"),
         files,
     )
+
+
+def runner_digest() -> str:
+    """What a notebook's page depends on besides the notebook, the database and the
+    labels: papershelf's code, and the versions of Python, SQLite and :data:`RUNNERS`. An
+    upgrade (in CI, whose installs are not pinned) reruns the notebooks."""
+    runners = {
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "versions": distribution_versions(RUNNERS),
+    }
+    return _digest(code_digest() + json.dumps(runners, sort_keys=True).encode())
 
 
 def _digest(data: bytes) -> str:

@@ -49,6 +49,7 @@ from ..outputs import (
     writing,
 )
 from . import markdown_html
+from .versions import distribution_versions
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
@@ -397,30 +398,8 @@ def _stamp(config_file: Path, site_dir: Path, docs_dir: Path) -> str:
 
 
 def rendering_versions() -> dict[str, str]:
-    """The versions of MkDocs, Material and of every distribution they require, by name:
-    a newer Markdown extension, Pygments or Jinja2 changes pages whose Markdown did not.
-    Requirements of extras, or of other systems (Windows-only ones), are left out."""
-    from importlib.metadata import PackageNotFoundError, distribution
-
-    from packaging.requirements import Requirement
-    from packaging.utils import canonicalize_name
-
-    versions: dict[str, str] = {}
-    wanted = list(_RENDERERS)
-    while wanted:
-        name = canonicalize_name(wanted.pop())
-        if name in versions:
-            continue
-        try:
-            found = distribution(name)
-        except PackageNotFoundError:
-            continue
-        versions[name] = found.version
-        for line in found.requires or []:
-            requirement = Requirement(line)
-            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
-                wanted.append(requirement.name)
-    return dict(sorted(versions.items()))
+    """The versions of MkDocs, Material and of every distribution they require."""
+    return distribution_versions(_RENDERERS)
 
 
 def _output_of(relative: Path) -> Path:

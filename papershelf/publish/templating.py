@@ -32,6 +32,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
+from .versions import code_digest
+
 TEMPLATES = Path(__file__).parent / "templates"
 
 # Characters that Markdown or its extensions may read as syntax. They are written as
@@ -228,8 +230,8 @@ def _code_digest() -> bytes:
     from importlib.metadata import version
 
     digest = hashlib.sha256(f"{version('jinja2')} {version('markupsafe')}".encode())
-    root = Path(__file__).parents[1]
-    for path in sorted([*root.rglob("*.py"), *(Path(__file__).parent / "templates").rglob("*")]):
+    digest.update(code_digest())
+    for path in sorted(TEMPLATES.rglob("*")):
         if path.is_file():
-            digest.update(path.relative_to(root).as_posix().encode() + path.read_bytes())
+            digest.update(path.relative_to(TEMPLATES).as_posix().encode() + path.read_bytes())
     return digest.digest()
