@@ -150,6 +150,23 @@ def test_a_failing_share_fails_the_build_with_its_warning(tmp_path):
     assert sorted(tmp_path.iterdir()) == [docs, config]  # no site, no share left behind
 
 
+def test_shares_import_this_package_where_the_project_keeps_the_theme(tmp_path, monkeypatch):
+    """A project laid out as mkdocs.yml expects (the theme at papershelf/publish/theme)
+    but without the package: Python took that folder for papershelf in the shares' fresh
+    interpreters ("No module named papershelf.publish.mkdocs_build")."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name in ("index", "zebra"):
+        (docs / f"{name}.md").write_text(f'---\ntitle: "{name}"\n---\n# {name}\n', "utf-8")
+    config = tmp_path / "mkdocs.yml"
+    config.write_text("site_name: t\n", "utf-8")
+    (tmp_path / "papershelf" / "publish" / "theme").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    site = tmp_path / "site"
+    build_pages(load_site_config(config, docs), site, [], source_date_epoch=0, workers=2)
+    assert (site / "zebra" / "index.html").exists()  # built by the second share
+
+
 def _build_without_notebooks(listings, root):
     build_database(listings, TOPICS, root / "papers.db")
     return build_site(root / "papers.db", root / "site", root / "build" / "docs", CONFIG, METADATA)

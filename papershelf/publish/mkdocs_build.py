@@ -235,7 +235,12 @@ def _start_share(arguments: list) -> subprocess.Popen:
     """Start a share of the build in a fresh interpreter (not multiprocessing: it would
     import the caller's main module again), told what to build on its standard input."""
     process = subprocess.Popen(
-        [sys.executable, "-m", __name__],
+        # -P: not the working directory first on the path, where a project that keeps
+        # the theme at papershelf/publish/theme (as mkdocs.yml names it) has a folder
+        # papershelf that Python would take for the package, or another checkout's
+        # package: the share imports the package this process runs.
+        [sys.executable, "-P", "-m", __name__],
+        env={**os.environ, "PYTHONPATH": _with_package_first(os.environ.get("PYTHONPATH"))},
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -244,6 +249,12 @@ def _start_share(arguments: list) -> subprocess.Popen:
     process.stdin.write(json.dumps(arguments))
     process.stdin.close()
     return process
+
+
+def _with_package_first(path: str | None) -> str:
+    """``PYTHONPATH`` with the directory that holds this process's papershelf first."""
+    root = str(Path(__file__).resolve().parents[2])
+    return os.pathsep.join([root, path]) if path else root
 
 
 def _build_share(config: MkDocsConfig, pages: frozenset[str], statics: bool) -> None:
