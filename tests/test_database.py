@@ -300,5 +300,18 @@ def test_topics_matched_a_chunk_at_a_time_give_the_same_rows(real_db, tmp_path, 
     build_database(LISTINGS, TOPICS, chunked)
     for table in ("paper_topics", "topic_scores", "topic_evidence", "topics"):
         with sqlite3.connect(real_db) as whole, sqlite3.connect(chunked) as parts:
-            query = f"select * from {table} order by rowid"
+            # In the order they were stored (topic_evidence has no rowid: its key's order).
+            order = "paper, topic, position" if table == "topic_evidence" else "rowid"
+            query = f"select * from {table} order by {order}"
             assert parts.execute(query).fetchall() == whole.execute(query).fetchall(), table
+
+
+def test_topic_evidence_is_stored_in_its_key_s_order_without_a_copy_of_the_key(real_db):
+    with sqlite3.connect(real_db) as conn:
+        (sql,) = conn.execute(
+            "select sql from sqlite_master where name = 'topic_evidence'"
+        ).fetchone()
+        indexes = conn.execute(
+            "select name from sqlite_master where tbl_name = 'topic_evidence' and type = 'index'"
+        )
+        assert sql.endswith("WITHOUT ROWID") and indexes.fetchall() == []
