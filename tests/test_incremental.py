@@ -220,9 +220,10 @@ def test_the_stamp_names_the_versions_of_what_renders_the_pages():
     assert "pillow" not in versions and "papershelf" not in versions
 
 
-def test_the_previous_site_is_linked_ahead_and_removed_if_unused(real_site):
+def test_the_previous_site_is_linked_ahead_and_kept_if_unused(real_site):
     """The previous site is hard-linked into the new site's directory on a thread while
-    the pages are written; a build that fails before MkDocs leaves no such directory."""
+    the pages are written; a build that fails before MkDocs leaves no such directory, and
+    keeps the links for the next build instead of making it link every file again."""
     root, _ = real_site
     previous = PreviousSite(load_site_config(CONFIG, root / "docs"), root / "site")
     assert previous.usable and previous.directory.name.startswith(".site.tmp-")
@@ -235,6 +236,8 @@ def test_the_previous_site_is_linked_ahead_and_removed_if_unused(real_site):
     previous.close()
     assert not previous.directory.exists()
     assert (root / "site" / page / "index.html").exists()  # the previous site is untouched
+    assert (previous.kept / page / "index.html").stat().st_ino == served.stat().st_ino
+    shutil.rmtree(previous.kept)  # the fixture's site as it was
 
 
 def test_an_incremental_build_keeps_the_site_it_replaced_for_the_next(tmp_path):

@@ -31,7 +31,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, closing, contextmanager, nullcontext
+from contextlib import AbstractContextManager, closing, contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -176,8 +176,13 @@ class PreviousSite:
             raise self._error
 
     def close(self) -> None:
-        """Wait for the links, and remove them if the build did not use them."""
+        """Wait for the links. If the build did not use them (it failed), keep them for
+        the next build as the kept site, which that build brings up to date whatever
+        state they are in; a full build's are removed."""
         self._thread.join()
+        if self.usable and self.directory.is_dir() and not self.kept.exists():
+            with suppress(OSError):
+                self.directory.rename(self.kept)
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
