@@ -15,7 +15,9 @@ from click.testing import CliRunner
 from papershelf import errors
 from papershelf.cli import cli
 from papershelf.collection.related import MAX_TOPICS, Background, related_papers
+from papershelf.store.database import insert
 from papershelf.store.pipeline import build_database, check_foreign_keys
+from papershelf.store.schema import ensure_db_shape
 
 from .conftest import TOPICS
 
@@ -188,3 +190,14 @@ def test_a_broken_reference_is_a_database_error_naming_the_rows(tmp_path):
         "broken.db: 1 broken reference(s), e.g. links row 1 refers to a missing row of papers; "
         "this is a bug in papershelf, please report it"
     )
+
+
+def test_a_broken_reference_of_a_table_without_rowid_names_its_table(tmp_path):
+    db = sqlite_utils.Database(sqlite3.connect(tmp_path / "broken.db"))
+    ensure_db_shape(db)
+    db.execute("pragma foreign_keys = off")
+    insert(db, "topic_evidence", [("missing", "nlp", 1, "r", "title", "title", "m", "s", 1.0, 1)])
+    with pytest.raises(errors.DatabaseError) as raised:
+        check_foreign_keys(db, "broken.db")
+    message = raised.value.format_message()
+    assert "e.g. a row of topic_evidence refers to a missing row of " in message

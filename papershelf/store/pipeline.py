@@ -290,7 +290,9 @@ def check_foreign_keys(db: sqlite_utils.Database, name: str) -> None:
     problems = db.execute("pragma foreign_key_check").fetchall()
     if problems:
         examples = "; ".join(
-            f"{table} row {rowid} refers to a missing row of {parent}"
+            # A table WITHOUT ROWID (topic_evidence) gives no row id.
+            f"{f'a row of {table}' if rowid is None else f'{table} row {rowid}'} "
+            f"refers to a missing row of {parent}"
             for table, rowid, parent, _ in problems[:3]
         )
         raise DatabaseError(
