@@ -9,8 +9,9 @@ import nbformat
 import pytest
 import sqlite_utils
 
-from papershelf.publish.analysis import NO_ALT, notebook_pages
+from papershelf.publish.analysis import NO_ALT, RUNNERS, notebook_pages
 from papershelf.publish.notebook import ENVIRONMENT_VARIABLE, connect, database_path
+from papershelf.publish.versions import PACKAGE, distribution_versions
 
 from .conftest import NOTEBOOKS, REPO
 
@@ -156,6 +157,29 @@ def test_another_version_of_a_library_that_runs_them_runs_the_notebooks_again(
     assert version("mistune") == "0.0.1"
     notebook_pages(notebooks, real_db, cache)
     assert sorted(p.name for p in cache.iterdir()) != first
+
+
+def test_the_kernel_imports_the_papershelf_the_build_runs(tmp_path, real_db, monkeypatch):
+    """The cache key covers this papershelf's code; a kernel that found another on its path
+    (a clone beside an editable install elsewhere) would run code the key does not cover."""
+    notebooks = _tiny_notebooks(tmp_path)
+    notebook = nbformat.read(notebooks / "tiny.ipynb", as_version=4)
+    source = "import papershelf\nprint(papershelf.__file__)"
+    notebook.cells.append(nbformat.v4.new_code_cell(source))
+    nbformat.write(notebook, notebooks / "tiny.ipynb")
+    other = tmp_path / "elsewhere" / "papershelf"
+    other.mkdir(parents=True)
+    (other / "__init__.py").write_text("", encoding="utf-8")
+    monkeypatch.setenv("PYTHONPATH", str(other.parent))
+    (page,) = notebook_pages(notebooks, real_db, tmp_path / "cache")
+    assert str(PACKAGE / "__init__.py") in page.markdown
+
+
+def test_the_runners_versions_include_what_their_extras_require():
+    versions = distribution_versions(RUNNERS)
+    # nbconvert asks for bleach[css], whose extra requires tinycss2
+    assert versions["tinycss2"] == version("tinycss2")
+    assert {"nbconvert", "ipykernel", "pandas", "matplotlib", "pyyaml"} <= set(versions)
 
 
 def figures_by_alt(page) -> dict[str, str]:

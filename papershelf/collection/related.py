@@ -167,7 +167,7 @@ def _tfidf_and_candidates(texts: list[str], basis: np.ndarray, exact_limit: int)
 def _tfidf(texts: list[str], basis: np.ndarray, large: bool) -> sparse.csr_matrix:
     """Sublinear TF-IDF vectors with IDF weights from the basis. A word no paper of the
     basis has gets the highest weight; a large collection keeps only the words of the
-    basis (in at least two of its papers and at most half), to bound memory."""
+    basis (in at least two of its papers and at most half), to bound the vectors' size."""
     # Imported here, not at start-up: scikit-learn takes a second to import, and
     # every command (``--help`` included) imports this module.
     from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer

@@ -29,12 +29,15 @@ from ..collection.curation import labels_path
 from ..errors import NotebookError
 from ..imports import import_notebook_runner
 from .notebook import ENVIRONMENT_VARIABLE
-from .versions import code_digest, distribution_versions
+from .versions import child_environment, code_digest, distribution_versions
 
 EXECUTION_TIMEOUT = 600  # seconds per cell
 # What runs a notebook and converts it, and what the notebooks import (papershelf's
 # modules are in the key by their code): with every library these require.
-RUNNERS = ("nbclient", "nbconvert", "nbformat", "ipykernel", "pandas", "matplotlib", "sqlite-utils")
+RUNNERS = (
+    *("nbclient", "nbconvert", "nbformat", "ipykernel"),
+    *("pandas", "matplotlib", "sqlite-utils", "pyyaml"),
+)
 SVG = "image/svg+xml"
 # How nbconvert's Markdown template writes a figure: the format where the alt text goes.
 _FIGURE = re.compile(r"!\[(svg|png)\]\(([^)\s]+)\)")
@@ -50,7 +53,8 @@ class NotebookPage:
 
 
 def notebook_pages(notebooks_dir: Path, db_path: Path, cache_dir: Path) -> list[NotebookPage]:
-    """A page for every notebook, from the cache when neither input changed."""
+    """A page for every notebook, from the cache when nothing its key covers changed
+    (the notebook, the database, the labels, :func:`runner_digest`)."""
     if not notebooks_dir.is_dir():
         return []
     db_digest = _digest(db_path.read_bytes())
@@ -89,7 +93,8 @@ def _execute(path: Path, db_path: Path) -> NotebookPage:
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
     )
-    environment = {**os.environ, ENVIRONMENT_VARIABLE: str(db_path.resolve())}
+    # The kernel imports papershelf: the one this build runs, which the cache key covers.
+    environment = {**child_environment(os.environ), ENVIRONMENT_VARIABLE: str(db_path.resolve())}
     try:
         # The kernel's own log (a warning about unencrypted local TCP) is noise here;
         # errors in cells come back as outputs and are raised below.

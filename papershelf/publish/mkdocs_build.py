@@ -49,7 +49,7 @@ from ..outputs import (
     writing,
 )
 from . import markdown_html
-from .versions import distribution_versions
+from .versions import child_environment, distribution_versions
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
@@ -245,7 +245,7 @@ def _start_share(arguments: list) -> subprocess.Popen:
         # papershelf that Python would take for the package, or another checkout's
         # package: the share imports the package this process runs.
         [sys.executable, "-P", "-m", __name__],
-        env={**os.environ, "PYTHONPATH": _with_package_first(os.environ.get("PYTHONPATH"))},
+        env=child_environment(os.environ),
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -254,12 +254,6 @@ def _start_share(arguments: list) -> subprocess.Popen:
     process.stdin.write(json.dumps(arguments))
     process.stdin.close()
     return process
-
-
-def _with_package_first(path: str | None) -> str:
-    """``PYTHONPATH`` with the directory that holds this process's papershelf first."""
-    root = str(Path(__file__).resolve().parents[2])
-    return os.pathsep.join([root, path]) if path else root
 
 
 def _build_share(config: MkDocsConfig, pages: frozenset[str], statics: bool) -> None:
