@@ -87,16 +87,28 @@ class _Inputs:
     enrichment: list[Record] = field(default_factory=list)
 
 
-def _read_inputs(
-    listings_dir: Path, topics_path: Path, listing_names_path: Path | None, year, progress
-) -> _Inputs:
-    files = find_listings(listings_dir)
-    require_file(topics_path)
-    taxonomy = load_taxonomy(topics_path)
+@dataclass(frozen=True)
+class _Sources:
+    """Where the stage's inputs are, and how to read them (see :func:`build_database`)."""
+
+    listings_dir: Path
+    topics_path: Path
+    listing_names_path: Path | None
+    enrichment_dir: Path | None
+    year: int | None
+    strict: bool
+
+
+def _read_inputs(sources: _Sources, progress: Progress) -> _Inputs:
+    files = find_listings(sources.listings_dir)
+    require_file(sources.topics_path)
+    taxonomy = load_taxonomy(sources.topics_path)
+    listing_names_path = sources.listing_names_path
     if listing_names_path is None:
-        listing_names_path = Path(listings_dir).parent / LISTING_NAMES_FILE
+        listing_names_path = sources.listings_dir.parent / LISTING_NAMES_FILE
     names = load_listing_names(listing_names_path, [path.name for path in files])
     # A curated full date gives the year of the dates the listing shows without one.
+    year = sources.year
     listings = [
         read_listing(path, year=names[path.name].date.year if _dated(names, path) else year)
         for path in progress(files, "Parsing listings")
@@ -154,17 +166,15 @@ def build_database(
     # starts first, to import scikit-learn while this one parses.
     related = Background()
     try:
-        inputs, enriched = _parse_and_merge(
-            result,
-            clock,
+        sources = _Sources(
             Path(listings_dir),
             Path(topics_path),
-            listing_names_path,
+            None if listing_names_path is None else Path(listing_names_path),
+            None if enrichment_dir is None else Path(enrichment_dir),
             year,
             strict,
-            progress,
-            enrichment_dir,
         )
+        inputs, enriched = _parse_and_merge(result, clock, sources, progress)
         papers = enriched.papers
         related.start(
             [p.slug for p in papers],
@@ -184,19 +194,11 @@ def build_database(
 
 
 def _parse_and_merge(
-    result: BuildResult,
-    clock: Stopwatch,
-    listings_dir: Path,
-    topics_path: Path,
-    listing_names_path: str | Path | None,
-    year: int | None,
-    strict: bool,
-    progress: Progress,
-    enrichment_dir: str | Path | None,
+    result: BuildResult, clock: Stopwatch, sources: _Sources, progress: Progress
 ) -> tuple[_Inputs, Enriched]:
     """Every input read and the papers merged and enriched; warnings go to ``result``."""
-    inputs = _read_inputs(listings_dir, topics_path, listing_names_path, year, progress)
-    inputs.enrichment = read_enrichment(enrichment_dir)
+    inputs = _read_inputs(sources, progress)
+    inputs.enrichment = read_enrichment(sources.enrichment_dir)
     result.warnings.extend(inputs.warnings)
     clock.lap("parse")
 
@@ -205,7 +207,7 @@ def _parse_and_merge(
     enriched = enrich_papers(papers, inputs.enrichment)
     result.warnings.extend(str(w) for w in enriched.warnings)
     result.enriched = len({s.paper for s in enriched.field_sources if s.source != "listing"})
-    if strict and result.warnings:
+    if sources.strict and result.warnings:
         raise StrictError(result.warnings)
     clock.lap("merge")
     return inputs, enriched
