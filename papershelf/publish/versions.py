@@ -9,6 +9,7 @@ import functools
 import hashlib
 import os
 import site
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -66,9 +67,13 @@ def child_environment(environment: Mapping[str, str]) -> dict[str, str]:
     path leads (an editable install elsewhere, or a project's ``papershelf/publish/theme``
     folder taken for it) and runs code :func:`code_digest` does not cover. Left as it is
     when that directory is a site directory, which the child searches anyway: ahead of the
-    standard library, a module there named like one of its own would shadow it."""
+    standard library, a module there named like one of its own would shadow it; then a
+    parent that ignores ``PYTHONPATH`` (``python -E`` or ``-I``) gives none to the child,
+    which would otherwise find papershelf where the parent did not look."""
     root = str(PACKAGE.parent)
     if root in {*site.getsitepackages(), site.getusersitepackages()}:
+        if sys.flags.ignore_environment:
+            return {name: value for name, value in environment.items() if name != "PYTHONPATH"}
         return dict(environment)
     rest = environment.get("PYTHONPATH")
     return {**environment, "PYTHONPATH": os.pathsep.join([root, rest]) if rest else root}
