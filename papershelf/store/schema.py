@@ -154,7 +154,7 @@ SCHEMA: dict[str, dict] = {
         "not_null": {"rule", "field", "sentence_kind", "matched", "snippet", "weight", "counted"},
         "foreign_keys": [("paper", "papers", "slug"), ("topic", "topics", "slug")],
         # The largest table, with no other index: stored in its key's order, it needs no
-        # second copy of every paper's slug and topic for that key (a tenth of the file).
+        # second copy of every paper's slug and topic for that key (9% of the file).
         # Not for tables with other indexes: theirs would hold the whole key instead of a
         # rowid, and grow by more than the key's copy saves.
         "without_rowid": True,
