@@ -12,6 +12,7 @@ from jinja2 import DictLoader
 from mkdocs.structure.files import File
 from mkdocs.utils import get_relative_url
 
+from papershelf.publish import citations
 from papershelf.publish.charts import bar_chart, hbar_chart
 from papershelf.publish.render import _Renderer, page_url, relative_url
 from papershelf.publish.sitedata import load_site_data
@@ -159,6 +160,23 @@ def test_every_template_compiles():
     assert "paper.md.j2" in names and "bar_chart.svg.j2" in names
     for name in names:
         ENVIRONMENT.get_template(name)
+
+
+def test_every_paper_s_bibtex_entry_is_drawn_once_for_its_page_and_papers_bib(real_db, monkeypatch):
+    """A paper page and papers.bib both show the entry: a full render draws it once."""
+    drawn = []
+    original = citations.bibtex_entry
+    monkeypatch.setattr(
+        citations,
+        "bibtex_entry",
+        lambda paper, *rest: drawn.append(paper["slug"]) or original(paper, *rest),
+    )
+    data = load_site_data(real_db, METADATA)
+    pages = dict(_Renderer(data, "https://example.org/shelf/").pages())
+    for path, page in pages.items():
+        if path.startswith("papers/") and not isinstance(page, str):
+            page.draw()
+    assert sorted(drawn) == sorted(data.papers)
 
 
 def test_a_paper_page_s_key_changes_with_all_it_shows_from_outside_the_paper(real_db):

@@ -148,6 +148,7 @@ class _Renderer:
         self.title_counts = Counter(listing["title"] for listing in data.listings.values())
         self.site = SiteLinks.of(site_url, metadata_published, site_name)
         self.collection_date = citations.collection_date(data.papers, data.listings)
+        self._bibtex: dict[str, str] = {}
 
     # ---- what pages link to ----------------------------------------------------------------
 
@@ -265,21 +266,26 @@ class _Renderer:
         site = self.site
         feed = {
             "id": site.absolute(path) or f"urn:papershelf:feed:{page.rstrip('/') or 'collection'}",
-            "title": f"{self.site.site_name}: {name}",
+            "title": f"{site.site_name}: {name}",
             "subtitle": f"The newest papers of {of or 'the topic ' + name}, by publication date.",
-            "author": self.site.site_name,
+            "author": site.site_name,
             "alternate": site.absolute(page),
             "self": site.absolute(path),
         }
         return citations.atom_feed(feed, entries, self.collection_date)
 
+    def bibtex(self, slug: str) -> str:
+        """The paper's entry, drawn once: its page and papers.bib both show it."""
+        entry = self._bibtex.get(slug)
+        if entry is None:
+            paper, authors = self.data.papers[slug], self.data.authors.get(slug, [])
+            url = self.site.absolute(f"papers/{slug}/")
+            entry = self._bibtex[slug] = citations.bibtex_entry(paper, authors, url)
+        return entry
+
     def papers_bib(self) -> str:
         """Every paper's BibTeX entry, by key (the slug)."""
-        data = self.data
-        return "\n".join(
-            _bibtex(data.papers[slug], data.authors.get(slug, []), self.site)
-            for slug in sorted(data.papers)
-        )
+        return "\n".join(self.bibtex(slug) for slug in sorted(self.data.papers))
 
     def home(self):
         papers = self.data.papers
@@ -429,6 +435,8 @@ class _Renderer:
                 for r in data.related.get(slug, [])
             ],
             links=data.links.get(slug, []),
+            # Drawn here, not by paper_context: papers.bib needs every entry anyway.
+            bibtex=self.bibtex(slug),
             site=self.site,
         )
         return Drawing("paper.md.j2", inputs, paper_context)
@@ -527,11 +535,13 @@ def paper_context(
     listed_in: list[tuple[str, str, int]],
     related: list[tuple[str, str, int]],
     links: list[dict],
+    bibtex: str,
     site: SiteLinks,
 ) -> dict:
     """What a paper page shows, from nothing but its arguments (a drawing's key is made
     of them): its topics (row, name), the listings it appears in (name, label, rank), its
-    related papers (slug, title, shared topics), its links and the site's."""
+    related papers (slug, title, shared topics), its links, its BibTeX entry and the
+    site's."""
     slug = paper["slug"]
     page = f"papers/{slug}/"
     article = pagehead.scholarly_article(paper, authors, site.absolute(page), site.website)
@@ -555,7 +565,7 @@ def paper_context(
         arxiv=quote(paper["arxiv_id"]) if paper["arxiv_id"] else "",
         title_query=quote_plus(paper["title"]),
         lite=site.lite(f"/papers/papers/{quote(slug)}"),
-        bibtex=_bibtex(paper, authors, site),
+        bibtex=bibtex,
         bib_file=relative_url(f"{DOWNLOADS}/papers.bib", page),
         head=site.head(
             paper["title"],
@@ -576,11 +586,6 @@ def paper_link(slug: str, title: str, page: str) -> dict:
 def topic_link(slug: str, name: str, page: str) -> dict:
     """A link to the topic's page from the page at URL ``page``."""
     return {"name": name, "href": relative_url(f"topics/{slug}/", page)}
-
-
-def _bibtex(paper: dict, authors: list[str], site: SiteLinks) -> str:
-    """The paper's entry: its page and papers.bib both show it."""
-    return citations.bibtex_entry(paper, authors, site.absolute(f"papers/{paper['slug']}/"))
 
 
 def paper_links(paper: dict, links: list[dict]) -> dict | None:
