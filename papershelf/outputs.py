@@ -153,13 +153,22 @@ def write_replacing(path: Path, data: bytes) -> None:
 
 def leftovers(output: Path) -> list[Path]:
     """What killed builds of ``output`` can leave beside it: temporary outputs (with
-    their MkDocs shares) and previous sites renamed aside."""
+    their MkDocs shares) and previous sites renamed aside. A site that is a symbolic
+    link is built beside the directory it points to, so that is looked at too."""
+    found = _leftovers_beside(output)
+    target = Path(os.path.realpath(output))
+    if target != Path(os.path.realpath(output.parent), output.name):  # not the same place
+        found += _leftovers_beside(target)
+    return sorted(found)
+
+
+def _leftovers_beside(output: Path) -> list[Path]:
     if not output.parent.is_dir():
         return []
     # Only names the build makes (shares are .NAME.tmp-PID-shareN): a user's own
     # folder beside the output, such as site-shared-notes/, is never touched.
     prefixes = (f".{output.name}.tmp-", f".{output.name}.old-")
-    return sorted(p for p in output.parent.iterdir() if p.name.startswith(prefixes))
+    return [p for p in output.parent.iterdir() if p.name.startswith(prefixes)]
 
 
 def work_leftovers(work_dir: Path) -> list[Path]:

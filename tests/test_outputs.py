@@ -274,6 +274,32 @@ def test_a_build_removes_what_a_killed_build_left(built):
     assert _all_leftovers(built) == []
 
 
+def test_a_build_removes_what_a_killed_build_left_beside_a_linked_site(built):
+    # A site that is a symbolic link is built beside the directory it points to, so a
+    # killed build leaves its temporaries there, under that directory's name.
+    www = built / "www"
+    www.mkdir()
+    (built / "site").rename(www / "public")
+    (built / "site").symlink_to(www / "public")
+    left = [
+        www / ".public.tmp-99999" / "index.html",
+        www / ".public.tmp-99999-pagefind" / "pagefind.js",
+        www / ".public.tmp-99999-share1" / "x.html",
+        www / ".public.old-99999" / "index.html",
+    ]
+    theirs = [www / "public-notes" / "notes.md", www / ".site.tmp-99999" / "theirs.txt"]
+    for path in left + theirs:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("left by a killed build")
+    assert sorted(leftovers(built / "site")) == sorted({path.parent for path in left})
+
+    assert _run(built, *_site(built)).returncode == 0
+    assert not [path for path in left if path.exists()]
+    assert all(path.exists() for path in theirs)
+    assert (built / "site").is_symlink() and (www / "public" / "index.html").exists()
+    assert leftovers(built / "site") == []
+
+
 @pytest.fixture
 def small_disk(tmp_path):
     """A small tmpfs mounted at tmp_path/disk, to fill or remount read-only (needs root
