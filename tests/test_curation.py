@@ -353,13 +353,13 @@ def test_topics_suggest_command(tmp_path):
 
 
 def test_real_listings_keep_the_measured_topic_quality(real_db):
-    # A floor under what the taxonomy measured when it was tuned (precision 0.881, recall
-    # 0.726, both labelled sets within 0.05 of each other): a change to the rules that
-    # loses quality fails here.
+    # A floor under what the taxonomy measured when it was tuned (precision 0.882, recall
+    # 0.726, both labelled sets within 0.05 of each other; 8 of 290 papers in no topic): a
+    # change to the rules that loses quality fails here.
     report, warnings = measure(real_db, REPO / "content" / "topic-labels.yml")
     assert warnings == [] and report.labelled >= 80
     assert report.precision >= 0.85 and report.recall >= 0.70
-    assert report.no_topic_share <= 0.04
+    assert report.no_topic_share <= 0.03
 
 
 @pytest.mark.xfail(strict=True, reason="issue 13's targets are not met yet (see README, Topics)")
@@ -540,21 +540,21 @@ def test_topics_agree_errors_name_file_and_line(readings, tmp_path):
 
 def test_real_second_reading_agreement_and_the_engine_against_it(real_db):
     # The ceiling context of issue 13's targets (precision 0.90, recall 0.85): two readers
-    # agree to 0.938 / 0.884 on the 40 papers both labelled (see README, Topics).
+    # agree to 0.939 / 0.885 on the 40 papers both labelled (see README, Topics).
     first = REPO / "content" / "topic-labels.yml"
     second = REPO / "content" / "topic-labels-second-reader.yml"
     known = {topic.slug for topic in load_topics(REPO / "content" / "topics.yml")}
     a = agree(first, second, known, real_db)
     assert (a.papers, len(a.only_in_first), a.only_in_second) == (40, 90, ())
-    assert (round(a.precision, 3), round(a.recall, 3)) == (0.938, 0.884)
-    assert (a.agreed, a.second_memberships, a.first_memberships) == (76, 81, 86)
+    assert (round(a.precision, 3), round(a.recall, 3)) == (0.939, 0.885)
+    assert (a.agreed, a.second_memberships, a.first_memberships) == (77, 82, 87)
     assert (a.primary_agreed, a.exact_sets, len(a.differences)) == (39, 29, 11)
     assert [(s.name, round(s.precision, 3), round(s.recall, 3)) for s in a.sets] == [
-        ("development", 0.929, 0.848),
+        ("development", 0.930, 0.851),
         ("held-out", 0.949, 0.925),
     ]
     engine = [(e.papers, round(e.precision, 3), round(e.recall, 3)) for e in a.engine]
-    assert engine == [(40, 0.887, 0.733), (40, 0.831, 0.728)]
+    assert engine == [(40, 0.889, 0.736), (40, 0.833, 0.732)]
 
 
 def test_check_of_one_set_counts_and_shows_only_its_papers(labelled):

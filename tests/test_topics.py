@@ -210,6 +210,7 @@ PUBLISHED_SLUGS = [
     "safety",
     "evaluation",
     "speech-audio",
+    "theory",
 ]
 
 
