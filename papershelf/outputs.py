@@ -153,22 +153,22 @@ def write_replacing(path: Path, data: bytes) -> None:
 
 def leftovers(output: Path) -> list[Path]:
     """What killed builds of ``output`` can leave beside it: temporary outputs (with
-    their MkDocs shares) and previous sites renamed aside. A site that is a symbolic
-    link is built beside the directory it points to, so that is looked at too."""
-    found = _leftovers_beside(output)
-    target = Path(os.path.realpath(output))
-    if target != Path(os.path.realpath(output.parent), output.name):  # not the same place
-        found += _leftovers_beside(target)
-    return sorted(found)
-
-
-def _leftovers_beside(output: Path) -> list[Path]:
+    their MkDocs shares) and previous sites renamed aside."""
     if not output.parent.is_dir():
         return []
     # Only names the build makes (shares are .NAME.tmp-PID-shareN): a user's own
     # folder beside the output, such as site-shared-notes/, is never touched.
     prefixes = (f".{output.name}.tmp-", f".{output.name}.old-")
-    return [p for p in output.parent.iterdir() if p.name.startswith(prefixes)]
+    return sorted(p for p in output.parent.iterdir() if p.name.startswith(prefixes))
+
+
+def site_outputs(site_dir: Path) -> list[Path]:
+    """The places a site build writes: a site that is a symbolic link is built beside the
+    directory it points to (under that directory's name), so that place is locked, and
+    cleared of what killed builds left there, as well as the link's."""
+    target = Path(os.path.realpath(site_dir))
+    linked = target != Path(os.path.realpath(site_dir.parent), site_dir.name)
+    return [site_dir, target] if linked else [site_dir]
 
 
 def work_leftovers(work_dir: Path) -> list[Path]:

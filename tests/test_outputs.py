@@ -22,6 +22,7 @@ from papershelf.outputs import (
     leftovers,
     link_tree,
     replace_directory,
+    site_outputs,
     work_leftovers,
 )
 
@@ -274,13 +275,19 @@ def test_a_build_removes_what_a_killed_build_left(built):
     assert _all_leftovers(built) == []
 
 
-def test_a_build_removes_what_a_killed_build_left_beside_a_linked_site(built):
-    # A site that is a symbolic link is built beside the directory it points to, so a
-    # killed build leaves its temporaries there, under that directory's name.
+def _link_site(built: Path) -> Path:
+    """Move the site to www/public and leave site/ a symbolic link to it."""
     www = built / "www"
     www.mkdir()
     (built / "site").rename(www / "public")
     (built / "site").symlink_to(www / "public")
+    return www
+
+
+def test_a_build_removes_what_a_killed_build_left_beside_a_linked_site(built):
+    # A site that is a symbolic link is built beside the directory it points to, so a
+    # killed build leaves its temporaries there, under that directory's name.
+    www = _link_site(built)
     left = [
         www / ".public.tmp-99999" / "index.html",
         www / ".public.tmp-99999-pagefind" / "pagefind.js",
@@ -291,13 +298,34 @@ def test_a_build_removes_what_a_killed_build_left_beside_a_linked_site(built):
     for path in left + theirs:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("left by a killed build")
-    assert sorted(leftovers(built / "site")) == sorted({path.parent for path in left})
+    assert site_outputs(built / "site") == [built / "site", www / "public"]
 
     assert _run(built, *_site(built)).returncode == 0
     assert not [path for path in left if path.exists()]
     assert all(path.exists() for path in theirs)
     assert (built / "site").is_symlink() and (www / "public" / "index.html").exists()
-    assert leftovers(built / "site") == []
+    assert leftovers(www / "public") == []
+
+
+def test_a_linked_site_is_locked_where_it_is_built(built):
+    # Another build of the same directory (another checkout whose site links there) is
+    # running: this one fails at once, and leaves that build's temporaries alone.
+    www = _link_site(built)
+    live = www / ".public.tmp-99999" / "index.html"
+    live.parent.mkdir()
+    live.write_text("another build's page")
+    with build_lock([www / "public"]):
+        second = _run(built, *_site(built))
+    assert second.returncode == 1
+    assert second.stderr == f"Error: www/public: another build is running (pid {os.getpid()})\n"
+    assert live.exists()
+
+
+def test_a_project_reached_through_a_linked_folder_locks_its_site_once(built, tmp_path):
+    linked = tmp_path / "linked"
+    linked.symlink_to(built)
+    assert site_outputs(linked / "site") == [linked / "site"]
+    assert _run(linked, *_site(linked)).returncode == 0
 
 
 @pytest.fixture
