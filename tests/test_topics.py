@@ -285,6 +285,37 @@ def test_bad_topics_name_file_and_line(text, message):
     assert str(info.value) == message
 
 
+@pytest.mark.parametrize(
+    ("title", "abstract", "member"),
+    [
+        # Formal analyses of what models can learn belong to Theory …
+        (
+            "What Formal Languages Can Transformers Express?",
+            "We prove that transformers recognize exactly the formal languages of a logic.",
+            True,
+        ),
+        # … neighbours in words that are other subjects do not.
+        (
+            "LeanAgent: Lifelong Learning for Formal Theorem Proving",
+            "We propose LeanAgent, a framework for formal theorem proving that generates "
+            "formal proofs in Lean.",
+            False,
+        ),
+        ("Theory of Mind in Large Language Models", "We introduce a theory of mind test.", False),
+        ("Formality Style Transfer", "We propose a method for formality transfer.", False),
+        (
+            "Game-Theoretic Regularization for Multimodal Training",
+            "In this work we propose a game theory view of modality competition.",
+            False,
+        ),
+    ],
+)
+def test_real_theory_topic_takes_formal_analyses_not_their_namesakes(title, abstract, member):
+    rules = TopicRules(load_topics(TOPICS))
+    found = {c.topic: c.member for c in rules.match(title, abstract)}
+    assert found.get("theory", False) is member
+
+
 def test_fast_matcher_agrees_with_the_regex_reference():
     from papershelf.collection.papers import merge_listings
     from papershelf.ingest.formats import read_listing
