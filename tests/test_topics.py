@@ -211,6 +211,7 @@ PUBLISHED_SLUGS = [
     "evaluation",
     "speech-audio",
     "theory",
+    "personalisation",
 ]
 
 
@@ -286,34 +287,61 @@ def test_bad_topics_name_file_and_line(text, message):
 
 
 @pytest.mark.parametrize(
-    ("title", "abstract", "member"),
+    ("topic", "title", "abstract", "member"),
     [
         # Formal analyses of what models can learn belong to Theory …
         (
+            "theory",
             "What Formal Languages Can Transformers Express?",
             "We prove that transformers recognize exactly the formal languages of a logic.",
             True,
         ),
         # … neighbours in words that are other subjects do not.
         (
+            "theory",
             "LeanAgent: Lifelong Learning for Formal Theorem Proving",
             "We propose LeanAgent, a framework for formal theorem proving that generates "
             "formal proofs in Lean.",
             False,
         ),
-        ("Theory of Mind in Large Language Models", "We introduce a theory of mind test.", False),
-        ("Formality Style Transfer", "We propose a method for formality transfer.", False),
         (
+            "theory",
+            "Theory of Mind in Large Language Models",
+            "We introduce a theory of mind test.",
+            False,
+        ),
+        (
+            "theory",
+            "Formality Style Transfer",
+            "We propose a method for formality transfer.",
+            False,
+        ),
+        (
+            "theory",
             "Game-Theoretic Regularization for Multimodal Training",
             "In this work we propose a game theory view of modality competition.",
             False,
         ),
+        # Adapting to one user, or to a user's own subject, is Personalisation …
+        (
+            "personalisation",
+            "Subject-Driven Generation with Diffusion Models",
+            "We propose a method for text-to-image customization from three photos of a pet.",
+            True,
+        ),
+        # … a recommender personalising for its users is Recommendation's.
+        (
+            "personalisation",
+            "Graph Networks for Personalized Recommendation",
+            "We propose a model for personalized recommendation of items to users.",
+            False,
+        ),
     ],
 )
-def test_real_theory_topic_takes_formal_analyses_not_their_namesakes(title, abstract, member):
+def test_real_topics_take_their_subject_not_its_namesakes(topic, title, abstract, member):
     rules = TopicRules(load_topics(TOPICS))
     found = {c.topic: c.member for c in rules.match(title, abstract)}
-    assert found.get("theory", False) is member
+    assert found.get(topic, False) is member
 
 
 def test_fast_matcher_agrees_with_the_regex_reference():
