@@ -329,11 +329,39 @@ def test_bad_topics_name_file_and_line(text, message):
             "We propose a method for text-to-image customization from three photos of a pet.",
             True,
         ),
-        # … a recommender personalising for its users is Recommendation's.
+        # … a recommender personalising for its users is Recommendation's, and words
+        # about users or customising are not enough.
         (
             "personalisation",
             "Graph Networks for Personalized Recommendation",
             "We propose a model for personalized recommendation of items to users.",
+            False,
+        ),
+        (
+            "personalisation",
+            "Personalized News Recommendation with Large Language Models",
+            "We propose an LLM-based recommender that builds user profiles from reading "
+            "history and produces personalized news feeds.",
+            False,
+        ),
+        (
+            "personalisation",
+            "Privacy Attacks on Individual Users of Language Models",
+            "We propose an attack that identifies individual users whose data trained the "
+            "model. Our attack recovers user-specific information.",
+            False,
+        ),
+        (
+            "personalisation",
+            "Customized Kernels for Efficient LLM Inference",
+            "We introduce customized CUDA kernels that fuse dequantization with matrix "
+            "multiplication.",
+            False,
+        ),
+        (
+            "personalisation",
+            "Personalized PageRank for Graph Neural Networks",
+            "We propose a graph neural network that propagates with personalized PageRank.",
             False,
         ),
     ],
