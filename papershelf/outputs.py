@@ -167,8 +167,7 @@ def site_outputs(site_dir: Path) -> list[Path]:
     directory it points to (under that directory's name), so that place is locked, and
     cleared of what killed builds left there, as well as the link's."""
     target = Path(os.path.realpath(site_dir))
-    linked = target != Path(os.path.realpath(site_dir.parent), site_dir.name)
-    return [site_dir, target] if linked else [site_dir]
+    return [site_dir, target] if target != physical_path(site_dir) else [site_dir]
 
 
 def work_leftovers(work_dir: Path) -> list[Path]:
@@ -211,9 +210,17 @@ def build_lock(outputs: list[Path]) -> Iterator[None]:
     build leaves it, ignored by git).
     """
     with ExitStack() as stack:
-        for output in sorted({Path(os.path.abspath(o)) for o in outputs}):
+        for output in sorted({physical_path(Path(o)) for o in outputs}):
             stack.enter_context(_locked(output))
         yield
+
+
+def physical_path(output: Path) -> Path:
+    """Where ``output`` is on disk, its folder's links followed (not its own: a linked
+    site is locked where the link is, and by :func:`site_outputs` where it points). The
+    system follows them too, so ``a/../site`` with ``a`` a link is not ``./site``: the
+    lock must be beside what the build writes and clears."""
+    return Path(os.path.realpath(output.parent), output.name)
 
 
 @contextmanager

@@ -321,6 +321,21 @@ def test_a_linked_site_is_locked_where_it_is_built(built):
     assert live.exists()
 
 
+def test_a_site_named_through_a_linked_folder_is_locked_where_it_is(built):
+    # "l/../site" with l a link to x/y is x/site on disk (the system follows the link
+    # before ".."), not ./site: the build writes and clears there, so it locks there.
+    (built / "x" / "y").mkdir(parents=True)
+    (built / "l").symlink_to(built / "x" / "y")
+    live = built / "x" / ".site.tmp-99999" / "index.html"
+    live.parent.mkdir()
+    live.write_text("another build's page")
+    with build_lock([built / "x" / "site"]):
+        second = _run(built, *_site(built), "--site-dir", "l/../site")
+    assert second.returncode == 1
+    assert second.stderr == f"Error: x/site: another build is running (pid {os.getpid()})\n"
+    assert live.exists()
+
+
 def test_a_project_reached_through_a_linked_folder_locks_its_site_once(built, tmp_path):
     linked = tmp_path / "linked"
     linked.symlink_to(built)
