@@ -364,6 +364,25 @@ def test_bad_topics_name_file_and_line(text, message):
             "We propose a graph neural network that propagates with personalized PageRank.",
             False,
         ),
+        # Image generation takes a subject-driven generator, not every model customised.
+        (
+            "text-to-image",
+            "DreamBooth: Fine Tuning Text-to-Image Diffusion Models for Subject-Driven Generation",
+            "We present a new approach for personalization of text-to-image models.",
+            True,
+        ),
+        (
+            "text-to-image",
+            "Model Customization for Enterprises with Low-Rank Adapters",
+            "We propose a method for efficient customization of LLMs with LoRA on domain data.",
+            False,
+        ),
+        (
+            "text-to-image",
+            "Personalization of Chatbots",
+            "We propose personalization of dialogue agents to each user.",
+            False,
+        ),
     ],
 )
 def test_real_topics_take_their_subject_not_its_namesakes(topic, title, abstract, member):
