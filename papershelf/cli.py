@@ -23,7 +23,7 @@ from .ingest.fetch import (
     request_for,
 )
 from .ingest.http import Limits
-from .outputs import exclusive_build, site_outputs, site_work_dirs
+from .outputs import check_site_dir, exclusive_build, site_outputs, site_work_dirs
 
 # The stages are imported by the commands that run them, not here: 'build.py db' then
 # loads neither MkDocs nor the site's modules (a tenth of a second of its start-up).
@@ -214,6 +214,7 @@ def _enrichment_dir(directory: Path | None) -> Path | None:
 @site_options
 def site(db_path: Path, site_dir: Path, docs_dir: Path, config_file: Path):
     """Render the pages from the database and build the site with MkDocs."""
+    check_site_dir(site_dir, [Path.cwd(), db_path, docs_dir, config_file])
     with exclusive_build([*site_outputs(site_dir), docs_dir], site_work_dirs(docs_dir)):
         run_site(db_path, site_dir, docs_dir, config_file)
 
@@ -234,6 +235,9 @@ def all_(
     config_file: Path,
 ):
     """Build everything: the database, then the site."""
+    check_site_dir(
+        site_dir, [Path.cwd(), db_path, docs_dir, config_file, listings_dir, topics_path]
+    )
     with exclusive_build([db_path, *site_outputs(site_dir), docs_dir], site_work_dirs(docs_dir)):
         result = run_db(
             listings_dir,

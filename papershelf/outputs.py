@@ -170,6 +170,21 @@ def site_outputs(site_dir: Path) -> list[Path]:
     return [site_dir, target] if target != physical_path(site_dir) else [site_dir]
 
 
+def check_site_dir(site_dir: Path, kept: list[Path]) -> None:
+    """Refuse a site folder that is, or holds, one of the ``kept`` paths (the project, the
+    pages, the database, the configuration): each build replaces the site folder whole,
+    so what is inside it would be deleted."""
+    site = Path(os.path.realpath(site_dir))
+    for path in kept:
+        there = Path(os.path.realpath(path))
+        if there == site or site in there.parents:
+            where = "the project" if there == Path.cwd().resolve() else display_path(path)
+            raise OutputError(
+                display_path(site_dir),
+                f"the site folder would replace {where}, which it holds; name another",
+            )
+
+
 def work_leftovers(work_dir: Path) -> list[Path]:
     """Temporary files and directories (``*.tmp``) under the build's work directory
     (generated pages, caches) that a killed build left."""
@@ -220,6 +235,8 @@ def physical_path(output: Path) -> Path:
     site is locked where the link is, and by :func:`site_outputs` where it points). The
     system follows them too, so ``a/../site`` with ``a`` a link is not ``./site``: the
     lock must be beside what the build writes and clears."""
+    if output.name in ("", ".", ".."):  # a name to resolve, not one to lock beside
+        return Path(os.path.realpath(output))
     return Path(os.path.realpath(output.parent), output.name)
 
 

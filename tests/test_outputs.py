@@ -336,6 +336,36 @@ def test_a_site_named_through_a_linked_folder_is_locked_where_it_is(built):
     assert live.exists()
 
 
+@pytest.mark.parametrize(
+    ("site_dir", "shown", "replaced"),
+    [
+        (".", ".", "the project"),
+        ("sub/..", ".", "the project"),
+        ("build/docs", "build/docs", "build/docs"),
+    ],
+)
+def test_a_site_folder_that_holds_the_project_or_its_pages_is_refused(
+    built, site_dir, shown, replaced
+):
+    # Each build replaces the site folder whole: one that holds the project (or is the
+    # pages' folder) would delete it.
+    (built / "sub").mkdir()
+    before = sorted(p.relative_to(built) for p in built.rglob("*"))
+    for command in (_site(built), _all(built)):
+        refused = _run(built, *command, "--site-dir", site_dir)
+        assert refused.returncode == 1
+        assert refused.stderr == (
+            f"Error: {shown}: the site folder would replace {replaced}, which it holds; "
+            "name another\n"
+        )
+    assert sorted(p.relative_to(built) for p in built.rglob("*")) == before
+
+
+def test_the_lock_of_a_path_ending_in_dot_dot_is_beside_the_folder_it_names(tmp_path):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    assert outputs.physical_path(tmp_path / "a" / "b" / "..") == tmp_path / "a"
+
+
 def test_a_project_reached_through_a_linked_folder_locks_its_site_once(built, tmp_path):
     linked = tmp_path / "linked"
     linked.symlink_to(built)
