@@ -214,7 +214,7 @@ def _enrichment_dir(directory: Path | None) -> Path | None:
 @site_options
 def site(db_path: Path, site_dir: Path, docs_dir: Path, config_file: Path):
     """Render the pages from the database and build the site with MkDocs."""
-    check_site_dir(site_dir, [Path.cwd(), db_path, docs_dir, config_file])
+    check_site_dir(site_dir, _kept_from_the_site(db_path, docs_dir, config_file))
     with exclusive_build([*site_outputs(site_dir), docs_dir], site_work_dirs(docs_dir)):
         run_site(db_path, site_dir, docs_dir, config_file)
 
@@ -235,9 +235,8 @@ def all_(
     config_file: Path,
 ):
     """Build everything: the database, then the site."""
-    check_site_dir(
-        site_dir, [Path.cwd(), db_path, docs_dir, config_file, listings_dir, topics_path]
-    )
+    kept = _kept_from_the_site(db_path, docs_dir, config_file, listings_dir, topics_path)
+    check_site_dir(site_dir, kept)
     with exclusive_build([db_path, *site_outputs(site_dir), docs_dir], site_work_dirs(docs_dir)):
         result = run_db(
             listings_dir,
@@ -251,6 +250,13 @@ def all_(
         )
         _summarise(result)
         run_site(db_path, site_dir, docs_dir, config_file)
+
+
+def _kept_from_the_site(db_path: Path, docs_dir: Path, config_file: Path, *sources) -> list:
+    """What the site folder must not be or hold: the project's sources (the defaults too,
+    which the site stage reads or the notebooks do), its pages and its database."""
+    defaults = (DEFAULT_LISTINGS, DEFAULT_TOPICS, DEFAULT_METADATA, DEFAULT_NOTEBOOKS, ".git")
+    return [db_path, docs_dir, config_file, *sources, *map(Path, defaults)]
 
 
 def run_site(db_path: Path, site_dir: Path, docs_dir: Path, config_file: Path) -> None:

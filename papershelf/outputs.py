@@ -171,14 +171,15 @@ def site_outputs(site_dir: Path) -> list[Path]:
 
 
 def check_site_dir(site_dir: Path, kept: list[Path]) -> None:
-    """Refuse a site folder that is, or holds, one of the ``kept`` paths (the project, the
-    pages, the database, the configuration): each build replaces the site folder whole,
-    so what is inside it would be deleted."""
+    """Refuse a site folder that is, or holds, the project (the working directory) or one
+    of the ``kept`` paths (its sources, pages, database): each build replaces the site
+    folder whole, so what is inside it would be deleted."""
     site = Path(os.path.realpath(site_dir))
-    for path in kept:
+    project = Path.cwd().resolve()
+    for path in [project, *kept]:
         there = Path(os.path.realpath(path))
         if there == site or site in there.parents:
-            where = "the project" if there == Path.cwd().resolve() else display_path(path)
+            where = "the project" if there == project else display_path(path)
             raise OutputError(
                 display_path(site_dir),
                 f"the site folder would replace {where}, which it holds; name another",

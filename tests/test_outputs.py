@@ -342,6 +342,8 @@ def test_a_site_named_through_a_linked_folder_is_locked_where_it_is(built):
         (".", ".", "the project"),
         ("sub/..", ".", "the project"),
         ("build/docs", "build/docs", "build/docs"),
+        ("notebooks", "notebooks", "notebooks"),
+        (".git", ".git", ".git"),
     ],
 )
 def test_a_site_folder_that_holds_the_project_or_its_pages_is_refused(
@@ -350,6 +352,9 @@ def test_a_site_folder_that_holds_the_project_or_its_pages_is_refused(
     # Each build replaces the site folder whole: one that holds the project (or is the
     # pages' folder) would delete it.
     (built / "sub").mkdir()
+    for source in ("notebooks", ".git"):  # sources the site stage does not write
+        (built / source).mkdir()
+        (built / source / "kept.txt").write_text("the project's")
     before = sorted(p.relative_to(built) for p in built.rglob("*"))
     for command in (_site(built), _all(built)):
         refused = _run(built, *command, "--site-dir", site_dir)
