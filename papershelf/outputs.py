@@ -184,6 +184,14 @@ def check_site_dir(site_dir: Path, kept: list[Path]) -> None:
                 display_path(site_dir),
                 f"the site folder would replace {where}, which it holds; name another",
             )
+    # Whatever else a folder holds (a docs/ or tests/ of the project's own): a site has a
+    # home page; an empty folder, or none, is fine.
+    if site.is_dir() and not (site / "index.html").is_file() and any(site.iterdir()):
+        raise OutputError(
+            display_path(site_dir),
+            "the folder holds files but no index.html: not a site, and each build replaces "
+            "the site folder whole; name another, or empty it",
+        )
 
 
 def work_leftovers(work_dir: Path) -> list[Path]:

@@ -366,6 +366,22 @@ def test_a_site_folder_that_holds_the_project_or_its_pages_is_refused(
     assert sorted(p.relative_to(built) for p in built.rglob("*")) == before
 
 
+def test_a_site_folder_that_is_not_a_site_is_refused(built):
+    # A folder of the project's own that no list names (docs/ here) is not replaced either:
+    # what holds files but no home page is not a site.
+    (built / "docs").mkdir()
+    (built / "docs" / "notes.md").write_text("the project's")
+    refused = _run(built, *_site(built), "--site-dir", "docs")
+    assert refused.returncode == 1
+    assert refused.stderr == (
+        "Error: docs: the folder holds files but no index.html: not a site, and each build "
+        "replaces the site folder whole; name another, or empty it\n"
+    )
+    assert (built / "docs" / "notes.md").read_text() == "the project's"
+    (built / "empty").mkdir()
+    assert _run(built, *_site(built), "--site-dir", "empty").returncode == 0
+
+
 def test_the_lock_of_a_path_ending_in_dot_dot_is_beside_the_folder_it_names(tmp_path):
     (tmp_path / "a" / "b").mkdir(parents=True)
     assert outputs.physical_path(tmp_path / "a" / "b" / "..") == tmp_path / "a"
