@@ -483,3 +483,12 @@ def test_a_retired_slug_redirects_to_the_topic_that_took_it_in(tmp_path, fixture
     assert '<a href="../model-merging/">' in html
     for slug in load_topics(TOPICS):  # every topic keeps its page
         assert (tmp_path / "site" / "topics" / slug.slug / "index.html").exists()
+
+
+def test_an_ordinary_rule_does_not_weaken_a_strong_phrase_it_shares_text_with():
+    # audit20t: a curator who adds an ordinary rule that one spelling of a strong phrase
+    # also matches adds evidence; it must not take the strong phrase's weight away.
+    strong = _topic("peft", "adapter*", "    strong: [LoRA | low-rank adaptation]\n")
+    both = _topic("peft", "adapter*, LoRA", "    strong: [LoRA | low-rank adaptation]\n")
+    abstract = CONTRIBUTION.format("LoRA")
+    assert _scores(_rules(both), "Tuning", abstract) == _scores(_rules(strong), "Tuning", abstract)

@@ -375,7 +375,7 @@ class TopicRules:
 
     def _kept(self, hits: list[tuple], has_excludes: bool) -> list[tuple]:
         """The hits that are evidence, in text order: not cancelled by an exclusion, and
-        each piece of text once (the longest match at a place)."""
+        each piece of text once (at a place, a strong phrase, else the longest match)."""
         kinds = self._kind
         excluded = [h for h in hits if kinds[h[3]] == _EXCLUDE] if has_excludes else ()
         if excluded:
@@ -387,8 +387,14 @@ class TopicRules:
             ]
         kept = hits[:1]
         for hit in islice(hits, 1, None):
-            if hit[1] >= -kept[-1][2]:
+            last = kept[-1]
+            if hit[1] >= -last[2]:
                 kept.append(hit)
+            elif hit[1] == last[1] and kinds[hit[3]] == _STRONG and kinds[last[3]] != _STRONG:
+                # At one place a strong phrase outweighs an ordinary rule, however long:
+                # an ordinary rule a curator adds ("LoRA" beside the strong "LoRA | …")
+                # adds evidence; it does not take the strong phrase's weight away.
+                kept[-1] = hit
         return kept
 
     def _evidence(self, kept: list[tuple], places: _Places) -> tuple[int, tuple[Evidence, ...]]:
