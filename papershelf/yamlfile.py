@@ -1,5 +1,6 @@
 """Curated YAML files (topics, labels, listing names): read with the line of every mapping,
-so that errors name the file and the line."""
+list item and key, so that errors name the file and the line. A key given twice in one
+mapping is an error: YAML would keep the last silently, and a curator's first list lost."""
 
 from __future__ import annotations
 
@@ -10,14 +11,54 @@ from .errors import InputError
 LINE = "__line__"  # the key under which every mapping records where it starts
 
 
+class Mapping(dict):
+    """A mapping of the file: a dict, with its line under :data:`LINE` and the line of
+    each of its keys in :attr:`key_lines`."""
+
+    key_lines: dict
+
+
+class Sequence(list):
+    """A list of the file, with the line of each item in :attr:`lines`."""
+
+    lines: list[int]
+
+
+def line_of(value: object, index: object, default: int | None) -> int | None:
+    """The line of item ``index`` of a :class:`Sequence`, or of key ``index`` of a
+    :class:`Mapping`; ``default`` when ``value`` is neither or has no such item."""
+    if isinstance(value, Sequence) and isinstance(index, int) and 0 <= index < len(value):
+        return value.lines[index]
+    if isinstance(value, Mapping):
+        return value.key_lines.get(index, default)
+    return default
+
+
 class _LineLoader(yaml.SafeLoader):
-    """A safe loader that records the line of every mapping."""
+    """A safe loader that records lines, and refuses a key given twice."""
 
 
 def _construct_mapping(loader, node):
-    mapping = loader.construct_mapping(node, deep=True)
+    key_lines: dict = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if isinstance(key, list | dict):
+            continue  # unhashable: construct_mapping reports it
+        if key in key_lines:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the key {key!r} is given twice", key_node.start_mark
+            )
+        key_lines[key] = key_node.start_mark.line + 1
+    mapping = Mapping(loader.construct_mapping(node, deep=True))
     mapping[LINE] = node.start_mark.line + 1
+    mapping.key_lines = key_lines
     return mapping
+
+
+def _construct_sequence(loader, node):
+    items = Sequence(loader.construct_sequence(node, deep=True))
+    items.lines = [item.start_mark.line + 1 for item in node.value]
+    return items
 
 
 def _construct_timestamp(loader, node):
@@ -32,6 +73,7 @@ def _construct_timestamp(loader, node):
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 _LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 

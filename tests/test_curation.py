@@ -15,6 +15,7 @@ from papershelf.collection.curation import (
     format_report,
     format_suggestion,
     measure,
+    parse_labels,
     suggest,
 )
 from papershelf.collection.topics import load_topics
@@ -212,6 +213,25 @@ def test_unknown_topic_in_labels_names_file_and_line(labelled):
     with pytest.raises(InputError) as raised:
         measure(db, labels)
     assert str(raised.value) == f"{labels}:8: paper 'p3': unknown topic 'delta'"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "papers:\n  - slug: p1\n    topics: [alpha]\n  - p2\n",
+            "l.yml:4: paper 2 is not a mapping",
+        ),
+        (
+            "papers:\n  - slug: p1\n    topics: [alpha]\n    topics: [beta]\n",
+            "l.yml:4: invalid YAML: the key 'topics' is given twice",
+        ),
+    ],
+)
+def test_bad_labels_name_the_line(text, message):
+    with pytest.raises(InputError) as raised:
+        parse_labels(text, "l.yml", {"alpha", "beta"})
+    assert str(raised.value) == message
 
 
 def test_database_without_topic_scores_is_a_clear_error(tmp_path):

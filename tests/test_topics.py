@@ -255,11 +255,11 @@ def test_real_taxonomy_loads_and_keeps_every_published_slug():
         ),
         (
             "topics:\n" + _topic("a", "x", "    strong: LoRA\n"),
-            "t.yml:2: topic 'a': 'strong' must be a list of phrases",
+            "t.yml:6: topic 'a': 'strong' must be a list of phrases",
         ),
         (
             "topics:\n" + _topic("a", "x", "    exclude: ['-*']\n"),
-            "t.yml:2: topic 'a': 'exclude' must be a list of phrases",
+            "t.yml:6: topic 'a': 'exclude' must be a list of phrases",
         ),
         (
             "topics:\n" + _topic("a", "x", "    stong: [y]\n"),
@@ -277,6 +277,40 @@ def test_real_taxonomy_loads_and_keeps_every_published_slug():
         (
             "topics:\n" + _topic("a", "x") + "version: 2\n",
             "t.yml:1: unknown key 'version' (expected 'topics', 'retired')",
+        ),
+        # Found by a review: a curator's pattern, a stray * or an empty spelling built
+        # without a word, and a key given twice lost the first list (YAML keeps the last).
+        (
+            "topics:\n" + _topic("a", "x") + "    strong:\n      - LoRA\n      - (lora|qlora)+\n",
+            "t.yml:8: topic 'a': strong '(lora|qlora)+' is not a phrase: ( ) are pattern "
+            "syntax, and a rule's words match as written. A phrase is words (a trailing * "
+            "matches any ending), its spellings separated by '|'",
+        ),
+        (
+            "topics:\n" + _topic("a", "fine*tuning"),
+            "t.yml:5: topic 'a': rules 'fine*tuning' is not a phrase: a * may only end a "
+            "spelling, after a letter or digit. A phrase is words (a trailing * matches any "
+            "ending), its spellings separated by '|'",
+        ),
+        (
+            "topics:\n" + _topic("a", "'lora | '"),
+            "t.yml:5: topic 'a': rules 'lora | ' is not a phrase: a spelling between the | "
+            "is empty. A phrase is words (a trailing * matches any ending), its spellings "
+            "separated by '|'",
+        ),
+        (
+            "topics:\n" + _topic("a", "x", "    rules: [y]\n"),
+            "t.yml:6: invalid YAML: the key 'rules' is given twice",
+        ),
+        # Lines that were missing or pointed at the mapping, not the entry.
+        ("topics:\n" + _topic("a", "x") + "  - just a name\n", "t.yml:6: topic 2 is not a mapping"),
+        (
+            "topics:\n" + _topic("a", "x") + "retired: [old]\n",
+            "t.yml:6: 'retired' must map old topic slugs to kept ones",
+        ),
+        (
+            "topics:\n" + _topic("a", "x") + _topic("b", "y") + "retired:\n  c: a\n  old: gone\n",
+            "t.yml:12: retired slug 'old': 'gone' is not a topic",
         ),
     ],
 )

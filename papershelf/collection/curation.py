@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import CurationError, InputError, display_path
-from ..yamlfile import load_with_lines
+from ..yamlfile import line_of, load_with_lines
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,8 @@ def parse_labels(text: str, source: str, known_topics: set[str]) -> list[Label]:
     seen: set[str] = set()
     for position, item in enumerate(data["papers"], start=1):
         if not isinstance(item, dict):
-            raise InputError(source, None, f"paper {position} is not a mapping")
+            line = line_of(data["papers"], position - 1, None)
+            raise InputError(source, line, f"paper {position} is not a mapping")
         labels.append(_label(item, position, source, known_topics, seen))
     return labels
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..errors import InputError, display_path
-from ..yamlfile import load_with_lines
+from ..yamlfile import line_of, load_with_lines
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -674,18 +674,19 @@ def parse_taxonomy(text: str, source: str) -> Taxonomy:
         raise InputError(source, 1, f"unknown key {unknown[0]!r} (expected 'topics', 'retired')")
     topics: list[Topic] = []
     for position, item in enumerate(data["topics"]):
-        topic = _parse_topic(item, position, source)
+        topic = _parse_topic(item, position, source, line_of(data["topics"], position, None))
         if any(t.slug == topic.slug for t in topics):
             raise InputError(source, item["__line__"], f"duplicate topic slug {topic.slug!r}")
         topics.append(topic)
     if not topics:
         raise InputError(source, 1, "no topics defined")
-    return Taxonomy(topics, _parse_retired(data.get("retired"), topics, source))
+    retired_line = line_of(data, "retired", None)
+    return Taxonomy(topics, _parse_retired(data.get("retired"), topics, source, retired_line))
 
 
-def _parse_topic(item: object, position: int, source: str) -> Topic:
+def _parse_topic(item: object, position: int, source: str, item_line: int | None) -> Topic:
     if not isinstance(item, dict):
-        raise InputError(source, None, f"topic {position + 1} is not a mapping")
+        raise InputError(source, item_line, f"topic {position + 1} is not a mapping")
     line = item["__line__"]
     for key in ("slug", "name", "description"):
         if not item.get(key):
@@ -730,22 +731,55 @@ def _phrases(item: dict, key: str, slug: str, source: str, line: int) -> tuple[s
     if not isinstance(value, list) or not all(
         isinstance(p, str) and re.search(r"\w", p) for p in value
     ):
-        raise InputError(source, line, f"topic {slug!r}: {key!r} must be a list of phrases")
+        raise InputError(
+            source, line_of(item, key, line), f"topic {slug!r}: {key!r} must be a list of phrases"
+        )
+    for index, phrase in enumerate(value):
+        problem = phrase_problem(phrase)
+        if problem:
+            raise InputError(
+                source,
+                line_of(value, index, line),
+                f"topic {slug!r}: {key} {phrase!r} is not a phrase: {problem}. A phrase is "
+                "words (a trailing * matches any ending), its spellings separated by '|'",
+            )
     return tuple(p.strip() for p in value)
 
 
-def _parse_retired(value: object, topics: list[Topic], source: str) -> dict[str, str]:
+# Characters of regular expressions: a rule is matched as written, so a curator who
+# writes "(lora|qlora)+" or "fine.?tun\w+" would get literal text no paper has, silently.
+_PATTERN_SYNTAX = re.compile(r"[()\[\]{}?\\^$]")
+_INNER_WILDCARD = re.compile(r"\*(?!\s*(?:\||$))|(?<!\w)\*")
+
+
+def phrase_problem(phrase: str) -> str | None:
+    """Why ``phrase`` (a rule, strong phrase or exclusion) cannot be matched as meant, or
+    None: regular-expression syntax, a * that does not end a word, an empty spelling."""
+    syntax = sorted(set(_PATTERN_SYNTAX.findall(phrase)))
+    if syntax:
+        verb = "is" if len(syntax) == 1 else "are"
+        return f"{' '.join(syntax)} {verb} pattern syntax, and a rule's words match as written"
+    if _INNER_WILDCARD.search(phrase):
+        return "a * may only end a spelling, after a letter or digit"
+    if any(not re.search(r"\w", part) for part in phrase.split("|")):
+        return "a spelling between the | is empty"
+    return None
+
+
+def _parse_retired(
+    value: object, topics: list[Topic], source: str, line: int | None
+) -> dict[str, str]:
     """``retired:`` maps the slug of a merged topic to the topic that took it in."""
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise InputError(source, None, "'retired' must map old topic slugs to kept ones")
-    line = value["__line__"]
+        raise InputError(source, line, "'retired' must map old topic slugs to kept ones")
     slugs = {t.slug for t in topics}
     retired = {}
     for old, kept in value.items():
         if old == "__line__":
             continue
+        line = line_of(value, old, value["__line__"])
         if not isinstance(old, str) or not _SLUG.match(old):
             raise InputError(
                 source, line, f"retired slug {old!r} must be lowercase letters, digits and hyphens"
