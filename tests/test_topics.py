@@ -139,6 +139,24 @@ def test_the_three_strongest_topics_are_kept_and_the_strongest_is_primary():
     assert found[3].explanation == ""  # only memberships are explained on pages
 
 
+def test_mentions_beyond_the_cap_are_told_as_not_counted():
+    # Found by a review: "3 more mentions" was said of papers with up to 26 more.
+    rules = _rules(_topic("c", "gamma"))
+    (found,) = rules.match("Gamma", "We propose gamma. " + "Gamma is good. " * 5)
+    assert found.score == 1.3  # the title, and three more mentions at most
+    assert found.explanation == "“Gamma” in the title; 6 more mentions, 3 counted"
+
+
+def test_a_long_sentence_is_shown_in_whole_words_with_an_ellipsis_where_cut():
+    words = " ".join(f"word{i}" for i in range(60))
+    abstract = f"In this work we study {words} adapters {words} to the end."
+    (found,) = _rules(PEFT).match("A study", abstract)
+    snippet = found.evidence[0].snippet
+    assert snippet.startswith("…word") and snippet.endswith("…")
+    assert "adapters" in snippet and len(snippet) <= 202
+    assert set(snippet.strip("…").split()) <= set(abstract.split())  # no word cut
+
+
 def test_an_abbreviation_and_its_expansion_written_as_one_rule_count_once():
     abstract = "Models trained with DPO are popular. Direct preference optimization is cheap."
     apart = _rules(_topic("pref", "DPO, direct preference optimization")).match("A study", abstract)

@@ -590,14 +590,23 @@ SNIPPET_LENGTH = 200
 
 def _snippet(text: str, first: int, last: int, start: int, stop: int, long: bool = False) -> str:
     """The sentence ``text[first:last]``, or at most 200 characters of it around the
-    match; ``long``: the sentence is known to be longer."""
+    match in whole words, an ellipsis where it is cut; ``long``: the sentence is known to
+    be longer."""
     if not long:
         sentence = text[first:last].strip()
         if len(sentence) <= SNIPPET_LENGTH:
             return sentence
     middle = (start + stop) // 2
     begin = max(first, min(middle - SNIPPET_LENGTH // 2, last - SNIPPET_LENGTH))
-    return text[begin : begin + SNIPPET_LENGTH].strip()
+    end = min(last, begin + SNIPPET_LENGTH)
+    # A cut inside a word moves to the word's edge, away from the match it shows.
+    while first < begin < start and _is_word(text[begin - 1]) and _is_word(text[begin]):
+        begin += 1
+    while stop < end < last and _is_word(text[end - 1]) and _is_word(text[end]):
+        end -= 1
+    cut_before = "…" if begin > first else ""
+    cut_after = "…" if end < last else ""
+    return f"{cut_before}{text[begin:end].strip()}{cut_after}"
 
 
 _PLACES = {
@@ -619,9 +628,12 @@ def explain(evidence: tuple[Evidence, ...]) -> str:
         if e.counted and e.rule in rules:
             rules.discard(e.rule)
             best.append(f"“{' '.join(e.matched.split())}” {_PLACES[e.sentence_kind]}")
-    more = sum(e.counted for e in evidence) - len(best)
-    if more:
+    counted = sum(e.counted for e in evidence) - len(best)  # recurrences in the abstract
+    more = len(evidence) - len(best)  # beyond the cap on recurrences too
+    if more == counted and more:
         best.append(f"{more} more mention{'s' if more != 1 else ''} in the abstract")
+    elif more:
+        best.append(f"{more} more mention{'s' if more != 1 else ''}, {counted or 'none'} counted")
     return "; ".join(best)
 
 
