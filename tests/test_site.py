@@ -135,6 +135,24 @@ def test_topic_page_lists_papers_by_strength_then_date_with_chart_and_related_to
     assert "charts/topic-model-merging-dark.svg#only-dark" in html
     assert "Related topics" in html
     assert "<code>model merging</code>" in html
+    # The order is shown: found by a review, a visitor saw neither score nor primary mark.
+    first = rows[0]
+    shown = f"{'primary, ' if first['is_primary'] else ''}{first['score']:g}</td>"
+    assert shown in html[html.index(f'href="../../papers/{first["slug"]}/"') :]
+
+
+def test_topic_pages_show_rules_in_words_not_rule_syntax(real_db, real_site):
+    # Found by a review: `retrieval | retrieve*` on every topic page, with no legend.
+    root, _ = real_site
+    html = page(root / "site", "topics/retrieval")
+    evidence = html[html.index("Evidence for this topic") :]
+    evidence = evidence[: evidence.index("</p>")]
+    assert "<code>retrieval</code> or <code>retrieve…</code>" in evidence
+    assert "one ending in … matches any ending" in evidence
+    for slug in sqlite_utils.Database(real_db)["topics"].rows:
+        html = page(root / "site", f"topics/{slug['slug']}")
+        codes = re.findall(r"<code>([^<]*)</code>", html)
+        assert codes and not any("|" in c or "*" in c for c in codes), slug["slug"]
 
 
 class _Evidence(HTMLParser):

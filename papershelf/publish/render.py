@@ -19,6 +19,7 @@ from urllib.parse import quote, quote_plus
 from markupsafe import Markup
 
 from ..collection.links import KIND_LABELS, KINDS, link_spans
+from ..collection.topics import alternatives
 from . import citations, pagehead
 from .analysis import NotebookPage
 from .charts import NARROW, WIDE, bar_chart, hbar_chart, svg_size
@@ -215,6 +216,16 @@ class _Renderer:
                     for t in self.data.paper_topics.get(slug, [])
                 ]
             rows.append(row)
+        return rows
+
+    def member_rows(self, topic: str, members: list[str], page: str) -> list[dict]:
+        """The rows of a topic's table of papers, each with its score in the topic and
+        whether the topic is its primary one (the order the table is in)."""
+        rows = self.paper_rows(members, page)
+        for row, paper in zip(rows, members, strict=True):
+            (membership,) = (t for t in self.data.paper_topics[paper] if t["topic"] == topic)
+            row["score"] = f"{membership['score']:g}"
+            row["primary"] = bool(membership["is_primary"])
         return rows
 
     def newest_first(self, slugs) -> list[str]:
@@ -474,13 +485,13 @@ class _Renderer:
                 "topic.md.j2",
                 topic=topic,
                 count=len(members),
-                strong=strong,
-                rules=[r for r in json.loads(topic["rules"]) if r not in strong],
-                exclude=json.loads(topic["exclude"]),
+                strong=phrases_in_words(strong),
+                rules=phrases_in_words(r for r in json.loads(topic["rules"]) if r not in strong),
+                exclude=phrases_in_words(json.loads(topic["exclude"])),
                 chart=chart,
                 related=[{**self.topic_ref(t, page), "count": n} for t, n in related[:6]],
                 lite=self.site.lite(f"/papers/papers_in_topic?topic={slug}"),
-                rows=self.paper_rows(members, page),
+                rows=self.member_rows(slug, members, page),
                 head=self.collection_head(
                     topic["name"],
                     topic["description"],
@@ -526,6 +537,19 @@ YEAR_NOTES = {
     "listings.yml": " (from content/listings.yml)",
     "explicit": "",
 }
+
+
+def phrases_in_words(rules) -> list[list[str]]:
+    """Each rule as the spellings a reader reads, its wildcard as an ellipsis:
+    ``retrieval | retrieve*`` is ``["retrieval", "retrieve…"]`` (rule syntax stays in
+    the database)."""
+    return [
+        [
+            spelling.removesuffix("*") + ("…" if spelling.endswith("*") else "")
+            for spelling in alternatives(rule)
+        ]
+        for rule in rules
+    ]
 
 
 def paper_context(
