@@ -70,6 +70,16 @@ def test_canned_papers_in_topic(datasette, real_db):
     assert all(r["explanation"] for r in rows)
 
 
+def test_canned_papers_in_topic_lists_them_in_the_order_of_the_topic_page(datasette, real_db):
+    # Found by a review: ties went by slug ascending here, descending on the pages.
+    from papershelf.publish.sitedata import load_site_data
+
+    site_order = load_site_data(real_db, None).topic_papers
+    for topic, papers in site_order.items():
+        rows = get_json(datasette, f"/papers/papers_in_topic.json?_shape=array&topic={topic}")
+        assert [r["slug"] for r in rows] == papers, topic
+
+
 def test_canned_most_upvoted(datasette):
     rows = get_json(datasette, "/papers/most_upvoted.json?_shape=array")
     upvotes = [r["upvotes"] for r in rows]
