@@ -586,6 +586,11 @@ def test_check_of_one_set_counts_and_shows_only_its_papers(labelled):
     shown = {m.paper for m in report.near_misses + report.wrong}
     assert shown <= {"p1", "p2"} and every - shown  # held-out papers were shown before
     assert warnings == []  # 'ghost' is a held-out paper
+    # Found by a review: the papers with no topic were listed from every set.
+    assert "  p4  " in format_report(whole) and "  p4  " not in format_report(report)
+    assert "Papers with no topic: 1 of 5 (20.0%)\n  and 1 paper of another set" in (
+        format_report(report)
+    )
     output = run("topics", "check", "--db", db, "--labels", labels, "--set", "held-out").output
     assert "p1" not in output and "p2" not in output
     wrong = run("topics", "check", "--db", db, "--labels", labels, "--set", "test")

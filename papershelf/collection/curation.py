@@ -14,6 +14,7 @@ labelled memberships that the engine gives.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from collections import Counter
@@ -101,6 +102,8 @@ class Report:
     rules: tuple[RuleFigures, ...]
     near_misses: tuple[Miss, ...]  # labels say yes, the engine says no
     wrong: tuple[Miss, ...]  # the engine says yes, labels say no
+    # Papers labelled in another set than the one measured: counted, never shown.
+    unshown: frozenset[str] = frozenset()
 
     @property
     def no_topic_share(self) -> float | None:
@@ -272,12 +275,14 @@ def measure(
     """
     connection = open_database(db_path)
     try:
-        labels = None
+        labels, unshown = None, frozenset()
         if labels_path is not None and Path(labels_path).exists():
             labels = load_labels(labels_path, topic_slugs(connection))
             if only_set is not None:
+                unshown = frozenset(label.slug for label in labels if label.set != only_set)
                 labels = _of_set(labels, only_set, labels_path)
-        return _measure(connection, str(db_path), labels_path, labels, rules_limit)
+        report, warnings = _measure(connection, str(db_path), labels_path, labels, rules_limit)
+        return dataclasses.replace(report, unshown=unshown), warnings
     finally:
         connection.close()
 
@@ -644,7 +649,10 @@ def _no_topic_list(r: Report) -> str:
         return "Papers with no topic: none"
     share = f"{r.no_topic_share:.1%}"
     lines = [f"Papers with no topic: {len(r.no_topic)} of {r.papers} ({share})"]
-    lines += [f"  {slug}  {_one_line(title)}" for slug, title in r.no_topic]
+    shown = [(slug, title) for slug, title in r.no_topic if slug not in r.unshown]
+    lines += [f"  {slug}  {_one_line(title)}" for slug, title in shown]
+    if len(shown) < len(r.no_topic):
+        lines.append(f"  and {_plural(len(r.no_topic) - len(shown), 'paper')} of another set")
     return "\n".join(lines)
 
 
