@@ -311,3 +311,25 @@ def test_an_incremental_build_never_writes_into_the_site_it_replaces(tmp_path):
     assert build_site_into(db, tmp_path, tmp_path / "cache").incremental
 
     assert witness.stat().st_mtime == 0, "the published asset was rewritten in place"
+
+
+def test_a_build_interrupted_before_mkdocs_leaves_no_removed_page(tmp_path, monkeypatch):
+    """Ctrl-C (or a kill) after the pages' Markdown was finished, the stale pages removed
+    from it, and before MkDocs ran: the next build must still remove the paper's page."""
+    import papershelf.publish.site as site_module
+
+    listings, db = _fixture_collection(tmp_path)
+    build_site_into(db, tmp_path, tmp_path / "cache")
+    slug = "a-paper-about-nothing-in-particular"
+    (listings / "simple.txt").unlink()
+    build_database(listings, TOPICS, db)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(site_module, "build_pages", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            build_site_into(db, tmp_path, tmp_path / "cache")
+    build_site_into(db, tmp_path, tmp_path / "cache")
+    assert not (tmp_path / "site" / "papers" / slug).exists()

@@ -105,9 +105,7 @@ def build_pages(
     own = previous is None  # then looked at, and closed, here
     previous = previous or PreviousSite(config, site_dir, incremental)
     with closing(previous) if own else nullcontext():
-        # Until this build is in place, the site does not match the docs: no stamp.
-        with writing(previous.stamp_file):
-            previous.stamp_file.unlink(missing_ok=True)
+        previous.forget()
         temporary = previous.directory
         with writing(site_dir), _source_date_epoch(source_date_epoch):
             try:
@@ -168,6 +166,14 @@ class PreviousSite:
                 shutil.rmtree(self.kept, ignore_errors=True)
         except BaseException as error:  # raised by wait(), in the build's thread
             self._error = error
+
+    def forget(self) -> None:
+        """Remove the stamp: until this build is in place, the site does not match the
+        docs. Done before any page's Markdown is removed, too: the removed pages are known
+        only to the build that removed them, and one interrupted before MkDocs ran would
+        otherwise leave their HTML to every later build (found by a review)."""
+        with writing(self.stamp_file):
+            self.stamp_file.unlink(missing_ok=True)
 
     def wait(self) -> None:
         """Wait for the links; a failure (a full disk) raises here."""

@@ -90,6 +90,7 @@ def build_site(
             clock.lap("pages")
             pages += render_analysis(docs, notebooks.result())
             clock.lap("notebooks")
+            previous.forget()  # before docs.finish() removes the stale pages' Markdown
             render = RenderResult(pages, docs.written, docs.unchanged, docs.finish(), seconds)
             started = time.perf_counter()
             only_changed = build_pages(
