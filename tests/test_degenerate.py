@@ -134,17 +134,17 @@ COLLECTIONS = [
         {"teapots.txt": NO_TOPIC_MATCHED},
         says={
             "analysis/exploring": [
-                f"No topic rule matched any of the 2 papers, so all {TOPIC_COUNT} topics "
+                f"No paper is in a topic (of 2 papers), so all {TOPIC_COUNT} topics "
                 "are empty.",
                 "No two topics share a paper: no paper is in a topic.",
                 "No paper is in a topic, so there is no code-link coverage by topic to show.",
                 "No paper shows upvotes (2 papers in all;",
             ],
             "analysis/querying": [
-                "No topic rule matched a paper (2 searched): every topic is empty.",
+                "No paper is in a topic (2 searched): every topic is empty.",
                 "No paper mentions low rank adaptation (2 searched).",
             ],
-            "": ["No paper matched the rules of any topic yet."],
+            "": ["No paper has enough evidence for any topic yet."],
             "topics/code": ["No paper in the collection has enough evidence for this topic yet."],
         },
         says_not={"topics/code": ["Published"]},
