@@ -134,8 +134,7 @@ COLLECTIONS = [
         {"teapots.txt": NO_TOPIC_MATCHED},
         says={
             "analysis/exploring": [
-                f"No paper is in a topic (of 2 papers), so all {TOPIC_COUNT} topics "
-                "are empty.",
+                f"No paper is in a topic (of 2 papers), so all {TOPIC_COUNT} topics are empty.",
                 "No two topics share a paper: no paper is in a topic.",
                 "No paper is in a topic, so there is no code-link coverage by topic to show.",
                 "No paper shows upvotes (2 papers in all;",

@@ -660,11 +660,25 @@ def _rule_table(r: Report) -> str:
     if not r.rules:
         return "Rules that fire most: no rule matched any paper"
     rows = [
-        (f.rule, f.topic, str(f.papers), f"{f.right} of {f.labelled}" if f.labelled else "—")
+        (
+            _shortened(f.rule),
+            f.topic,
+            str(f.papers),
+            f"{f.right} of {f.labelled}" if f.labelled else "—",
+        )
         for f in r.rules
     ]
     headers = ("rule", "topic", "papers", "right among labelled")
     return "Rules that fire most (counted evidence)\n" + _table(headers, rows, "llrr")
+
+
+# A rule of many spellings ("PEFT | parameter-efficient fine-tuning | …") would widen
+# every row of its table; the whole rule is in topics.yml.
+RULE_WIDTH = 48
+
+
+def _shortened(rule: str) -> str:
+    return rule if len(rule) <= RULE_WIDTH else rule[: RULE_WIDTH - 1].rstrip() + "…"
 
 
 def _misses(title: str, misses: tuple[Miss, ...]) -> str:
