@@ -646,9 +646,10 @@ def topics_suggest(db_path: Path, topics_path: Path, groups: int | None, min_sco
     each group as a ready-to-edit entry of content/topics.yml.
     """
     from .collection.curation import format_suggestion, suggest
-    from .collection.topics import load_topics
+    from .collection.topics import TopicRules, load_topics
 
     require_file(topics_path)
-    existing = {topic.slug for topic in load_topics(topics_path)}
-    suggestion = suggest(db_path, existing, groups, min_score)
+    topics = load_topics(topics_path)
+    existing = {topic.slug for topic in topics}
+    suggestion = suggest(db_path, existing, groups, min_score, TopicRules(topics))
     click.echo(format_suggestion(suggestion), nl=False)

@@ -18,7 +18,7 @@ from papershelf.collection.curation import (
     parse_labels,
     suggest,
 )
-from papershelf.collection.topics import load_topics
+from papershelf.collection.topics import TopicRules, load_topics, parse_topics
 from papershelf.errors import InputError
 
 from .conftest import REPO
@@ -278,6 +278,48 @@ def test_suggest_groups_weak_papers_into_valid_yaml_twice_the_same(tmp_path):
         assert entry["rules"] and all(isinstance(rule, str) for rule in entry["rules"])
     assert "grasping" in entries[0]["rules"] and "speech" in entries[1]["rules"]
     assert "known" not in first and "Alpha particles" not in first
+
+
+def test_suggested_rules_are_distinctive_of_their_group_not_of_the_field(tmp_path):
+    # Found by a review: on the real listings one group was proposed with the rules
+    # "fine", "learning", "pre", "trained": words most papers use, and pieces of
+    # hyphenated words. Terms are now weighed against the whole collection, and a
+    # hyphenated word is one term.
+    field = "Learning with transformers. We study learning with transformers for {}."
+    papers = {f"k{i}": (f"Known {i}", field.format(f"thing {i}")) for i in range(30)}
+    members = {f"k{i}": [("alpha", 2.0, 1)] for i in range(30)}
+    voices = ["Text-to-speech voices", "Expressive text-to-speech", "Text-to-speech prosody"]
+    hands = ["Robot grasping hands", "Grasping with robot hands", "Robot hands for grasping"]
+    for i, title in enumerate(voices + hands):
+        papers[f"w{i}"] = (title, field.format(title.lower()) if i % 3 == 0 else title + ".")
+    db = make_db(tmp_path / "field.db", papers, members)
+    entries = yaml.safe_load(format_suggestion(suggest(db, {"alpha"}, 2, 1.0)))["topics"]
+    rules = {rule for entry in entries for rule in entry["rules"]}
+    assert {"text-to-speech", "grasping"} <= rules
+    assert not rules & {"text", "learning", "transformers"}
+
+
+def test_papers_that_share_no_distinctive_word_make_no_group(tmp_path):
+    papers = {
+        "a": ("Quantum widgets", "Widgets of quantum kind."),
+        "b": ("Gardening robots", "Tomatoes and soil."),
+        "c": ("Medieval poetry", "Ballads and sonnets."),
+    }
+    text = format_suggestion(suggest(make_db(tmp_path / "apart.db", papers, {}), set(), 1, 1.0))
+    assert yaml.safe_load(text) == {"topics": []}
+    assert "# In no group (3)" in text
+
+
+def test_a_term_an_existing_rule_matches_is_no_new_rule(tmp_path):
+    db = suggest_fixture(tmp_path)
+    known = TopicRules(parse_topics("topics:\n" + _topic_yaml("speech", "speech recognition"), "t"))
+    entries = yaml.safe_load(format_suggestion(suggest(db, {"alpha"}, 2, 1.0, known)))["topics"]
+    rules = {rule for entry in entries for rule in entry["rules"]}
+    assert "speech recognition" not in rules and "grasping" in rules
+
+
+def _topic_yaml(slug: str, rule: str) -> str:
+    return f"  - slug: {slug}\n    name: {slug}\n    description: d\n    rules: [{rule}]\n"
 
 
 def test_suggest_with_fewer_papers_than_groups(tmp_path):

@@ -26,6 +26,7 @@ import yaml
 
 from ..errors import CurationError, InputError, display_path
 from ..yamlfile import line_of, load_with_lines
+from .topics import TopicRules
 
 
 @dataclass(frozen=True)
@@ -807,10 +808,18 @@ results performance show shows shown work new existing based using use used demo
 demonstrates achieve achieves significantly experiments experimental state art various different
 including study furthermore however recent recently specifically framework introduce introduces
 present presents extensive effective effectively novel task tasks code available github com https
-http www
+http www proposes particularly time versions widely previous improve improves improved
+improvements leads term hand fine
 """
 _COMMON_WORDS = frozenset(_COMMON_TEXT.split())
-_TOKEN = r"(?u)\b[^\W\d_][^\W_]{2,}\b"  # words of three or more characters, not numbers
+# Words of three or more characters, not numbers; a hyphenated word is one ("pre-trained",
+# not "pre" and "trained").
+_TOKEN = r"(?u)\b[^\W\d_][^\W_]*(?:-[^\W_]+)*(?<=\w\w\w)\b"
+# Papers per group the default number of groups aims at: a topic is a handful of papers.
+_PAPERS_PER_GROUP = 3
+# A group's term is in at most this many times as many papers of the collection as of the
+# group: "novelty" (2 of 2 papers, 4 in all) is distinctive, "proposes" (2 of 3, 40) is not.
+_LIFT = 4
 _RULES_PER_GROUP = 6
 _TERMS_PER_GROUP = 10
 
@@ -843,33 +852,62 @@ def weak_papers(connection, min_score: float) -> list[tuple[str, str, str]]:
 
 
 def suggest(
-    db_path: str | Path, existing: set[str], groups: int | None, min_score: float
+    db_path: str | Path,
+    existing: set[str],
+    groups: int | None,
+    min_score: float,
+    known: TopicRules | None = None,
 ) -> Suggestion:
-    """Group the weakly reached papers of the database into proposed topics."""
+    """Group the weakly reached papers of the database into proposed topics. Terms are
+    weighed against the whole collection (a word most papers use is distinctive of no
+    group); ``known``, the existing topics' rules: a term one of them matches is no new
+    topic's rule."""
     connection = open_database(db_path)
     try:
         papers = weak_papers(connection, min_score)
+        collection = [f"{t}. {a}" for t, a in connection.execute(_ALL_TEXTS)]
     finally:
         connection.close()
-    wanted = groups if groups is not None else min(8, max(1, len(papers) // 5))
-    clusters, ungrouped = _cluster([f"{t}. {a}" for _, t, a in papers], wanted)
+    wanted = groups if groups is not None else min(8, round(len(papers) / _PAPERS_PER_GROUP))
+    texts = [f"{t}. {a}" for _, t, a in papers]
+    clusters, ungrouped = _cluster(texts, max(1, wanted), collection)
     taken = set(existing)
     proposed = []
     for terms, members in clusters:
-        rules = _rules_from_terms(terms)
+        rules = _rules_from_terms(tuple(t for t in terms if not _is_known(t, known)))
+        if not rules:  # every distinctive term is an existing topic's rule
+            ungrouped += members
+            continue
         slug = _free_slug("-".join(rules[:2]), taken)
         name = ", ".join(rules[:3]).capitalize()
         titles = tuple((papers[i][0], _one_line(papers[i][1])) for i in members)
         proposed.append(Group(slug, name, terms, rules, titles))
     return Suggestion(
-        len(papers), min_score, tuple(proposed), tuple(papers[i][0] for i in ungrouped)
+        len(papers), min_score, tuple(proposed), tuple(papers[i][0] for i in sorted(ungrouped))
+    )
+
+
+_ALL_TEXTS = "select title, abstract from papers order by slug"
+
+
+def _is_known(term: str, known: TopicRules | None) -> bool:
+    """Whether a rule of an existing topic matches the whole term."""
+    if known is None:
+        return False
+    return any(
+        e.matched.casefold() == term.casefold()
+        for candidate in known.match(term, "")
+        for e in candidate.evidence
     )
 
 
 def _cluster(
-    texts: list[str], wanted: int
+    texts: list[str], wanted: int, collection: list[str]
 ) -> tuple[list[tuple[tuple[str, ...], list[int]]], list[int]]:
-    """NMF topics of the texts' TF-IDF: [(terms, member indexes)], and indexes in no group."""
+    """NMF topics of the texts' TF-IDF, its weights from the whole ``collection``:
+    [(terms, member indexes)], and the indexes in no group. A group's terms are words at
+    least two of its papers use (its only paper's, for a group of one); a group without
+    such a word is no group."""
     import warnings
 
     import numpy
@@ -879,7 +917,7 @@ def _cluster(
 
     if not texts:
         return [], []
-    several = len(texts) >= 10  # below that, a term in two papers is already rare
+    several = len(collection) >= 10  # below that, a term in two papers is already rare
     vectorizer = TfidfVectorizer(
         stop_words=sorted(ENGLISH_STOP_WORDS | _COMMON_WORDS),
         token_pattern=_TOKEN,
@@ -889,8 +927,11 @@ def _cluster(
         sublinear_tf=True,
     )
     try:
-        matrix = vectorizer.fit_transform(texts)
+        papers_using = numpy.asarray((vectorizer.fit_transform(collection) > 0).sum(axis=0))
+        matrix = vectorizer.transform(texts)
     except ValueError:  # no word left: nothing to group on
+        return [], list(range(len(texts)))
+    if not matrix.nnz:
         return [], list(range(len(texts)))
     vocabulary = vectorizer.get_feature_names_out()
     count = max(1, min(wanted, len(texts), len(vocabulary)))
@@ -905,12 +946,19 @@ def _cluster(
             ungrouped.append(index)
         else:
             members.setdefault(int(numpy.argmax(row)), []).append(index)
+    used = matrix > 0
     clusters = []
     for component, indexes in members.items():
         loadings = nmf.components_[component]
+        in_group = numpy.asarray(used[indexes].sum(axis=0)).ravel()
+        # Shared by the group, and not much more common in the collection than in it.
+        shared = (in_group >= min(2, len(indexes))) & (papers_using.ravel() <= _LIFT * in_group)
         order = sorted(range(len(vocabulary)), key=lambda i: (-loadings[i], vocabulary[i]))
-        terms = tuple(str(vocabulary[i]) for i in order[:_TERMS_PER_GROUP] if loadings[i] > 0)
-        clusters.append((terms, indexes))
+        terms = [str(vocabulary[i]) for i in order if loadings[i] > 0 and shared[i]]
+        if terms:
+            clusters.append((tuple(terms[:_TERMS_PER_GROUP]), indexes))
+        else:
+            ungrouped += indexes
     clusters.sort(key=lambda c: (-len(c[1]), c[1][0]))
     return clusters, ungrouped
 
@@ -963,7 +1011,10 @@ def format_suggestion(suggestion: Suggestion) -> str:
         )
         lines += ["  " + line for line in _entry_yaml(group).splitlines()]
     if suggestion.ungrouped:
-        lines.append(f"# In no group ({len(suggestion.ungrouped)}): no distinctive word")
+        lines.append(
+            f"# In no group ({len(suggestion.ungrouped)}): no distinctive word shared with "
+            "another of them, or none that is not an existing topic's rule"
+        )
         lines += [f"#   {slug}" for slug in suggestion.ungrouped]
     return "\n".join(lines) + "\n"
 
