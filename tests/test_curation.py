@@ -637,6 +637,15 @@ def test_check_of_one_set_counts_and_shows_only_its_papers(labelled):
     assert "Papers with no topic: 1 of 5 (20.0%)\n  and 1 paper of another set" in (
         format_report(report)
     )
+    as_json = run(
+        "topics", "check", "--db", db, "--labels", labels, "--set", "development", "--json"
+    )
+    figures = json.loads(as_json.stdout)
+    assert (figures["no_topic"], figures["no_topic_elsewhere"], figures["no_topic_share"]) == (
+        [],
+        1,
+        0.2,
+    )
     output = run("topics", "check", "--db", db, "--labels", labels, "--set", "held-out").output
     assert "p1" not in output and "p2" not in output
     wrong = run("topics", "check", "--db", db, "--labels", labels, "--set", "test")

@@ -103,12 +103,17 @@ class Report:
     rules: tuple[RuleFigures, ...]
     near_misses: tuple[Miss, ...]  # labels say yes, the engine says no
     wrong: tuple[Miss, ...]  # the engine says yes, labels say no
-    # Papers labelled in another set than the one measured: counted, never shown.
-    unshown: frozenset[str] = frozenset()
+    # Papers with no topic labelled in another set than the one measured: counted, not
+    # listed in no_topic (a curator tuning on one set never sees the other's papers).
+    no_topic_elsewhere: int = 0
 
     @property
     def no_topic_share(self) -> float | None:
-        return len(self.no_topic) / self.papers if self.papers else None
+        return self.no_topic_count / self.papers if self.papers else None
+
+    @property
+    def no_topic_count(self) -> int:
+        return len(self.no_topic) + self.no_topic_elsewhere
 
 
 # --- labels -----------------------------------------------------------------------------
@@ -283,7 +288,9 @@ def measure(
                 unshown = frozenset(label.slug for label in labels if label.set != only_set)
                 labels = _of_set(labels, only_set, labels_path)
         report, warnings = _measure(connection, str(db_path), labels_path, labels, rules_limit)
-        return dataclasses.replace(report, unshown=unshown), warnings
+        shown = tuple(paper for paper in report.no_topic if paper[0] not in unshown)
+        elsewhere = len(report.no_topic) - len(shown)
+        return dataclasses.replace(report, no_topic=shown, no_topic_elsewhere=elsewhere), warnings
     finally:
         connection.close()
 
@@ -646,14 +653,13 @@ def _topics_per_paper(r: Report) -> str:
 
 
 def _no_topic_list(r: Report) -> str:
-    if not r.no_topic:
+    if not r.no_topic_count:
         return "Papers with no topic: none"
     share = f"{r.no_topic_share:.1%}"
-    lines = [f"Papers with no topic: {len(r.no_topic)} of {r.papers} ({share})"]
-    shown = [(slug, title) for slug, title in r.no_topic if slug not in r.unshown]
-    lines += [f"  {slug}  {_one_line(title)}" for slug, title in shown]
-    if len(shown) < len(r.no_topic):
-        lines.append(f"  and {_plural(len(r.no_topic) - len(shown), 'paper')} of another set")
+    lines = [f"Papers with no topic: {r.no_topic_count} of {r.papers} ({share})"]
+    lines += [f"  {slug}  {_one_line(title)}" for slug, title in r.no_topic]
+    if r.no_topic_elsewhere:
+        lines.append(f"  and {_plural(r.no_topic_elsewhere, 'paper')} of another set")
     return "\n".join(lines)
 
 
