@@ -952,21 +952,30 @@ def _cluster(
             ungrouped.append(index)
         else:
             members.setdefault(int(numpy.argmax(row)), []).append(index)
-    used = matrix > 0
     clusters = []
     for component, indexes in members.items():
-        loadings = nmf.components_[component]
-        in_group = numpy.asarray(used[indexes].sum(axis=0)).ravel()
-        # Shared by the group, and not much more common in the collection than in it.
-        shared = (in_group >= min(2, len(indexes))) & (papers_using.ravel() <= _LIFT * in_group)
-        order = sorted(range(len(vocabulary)), key=lambda i: (-loadings[i], vocabulary[i]))
-        terms = [str(vocabulary[i]) for i in order if loadings[i] > 0 and shared[i]]
+        terms = _group_terms(
+            nmf.components_[component], vocabulary, matrix[indexes] > 0, papers_using.ravel()
+        )
         if terms:
-            clusters.append((tuple(terms[:_TERMS_PER_GROUP]), indexes))
+            clusters.append((terms, indexes))
         else:
             ungrouped += indexes
     clusters.sort(key=lambda c: (-len(c[1]), c[1][0]))
     return clusters, ungrouped
+
+
+def _group_terms(loadings, vocabulary, used, papers_using) -> tuple[str, ...]:
+    """A group's terms, most loaded first: those at least two of its papers use (its only
+    paper, for a group of one) and not much more common in the collection than in it.
+    ``used``: which of the group's papers use which term."""
+    import numpy
+
+    in_group = numpy.asarray(used.sum(axis=0)).ravel()
+    shared = (in_group >= min(2, used.shape[0])) & (papers_using <= _LIFT * in_group)
+    order = sorted(range(len(vocabulary)), key=lambda i: (-loadings[i], vocabulary[i]))
+    terms = [str(vocabulary[i]) for i in order if loadings[i] > 0 and shared[i]]
+    return tuple(terms[:_TERMS_PER_GROUP])
 
 
 def _rules_from_terms(terms: tuple[str, ...]) -> tuple[str, ...]:

@@ -63,8 +63,7 @@ def build_site(
     ``site_dir`` (:func:`.mkdocs_build.build_pages`, in ``workers`` processes). The
     notebooks of ``notebooks_dir``, run against the database (cached in ``cache_dir``),
     are the Analysis pages; the search index is in bundles of ``search_bundle_papers``."""
-    if not db_path.exists():
-        raise SiteError(f"{db_path}: no such database; run 'python build.py db' first")
+    _require_database(db_path)
     cache_dir = cache_dir or docs_dir.parent / "cache" / "notebooks"
     publish_metadata = bool(metadata_path and metadata_path.exists())
     docs = PageWriter(docs_dir, docs_dir.parent / "page-keys.json")  # one for all steps
@@ -107,6 +106,11 @@ def build_site(
     mkdocs_seconds = time.perf_counter() - started
     html_pages = sum(1 for _ in site_dir.rglob("index.html"))
     return SiteResult(site_dir.resolve(), render, html_pages, mkdocs_seconds, only_changed)
+
+
+def _require_database(db_path: Path) -> None:
+    if not db_path.exists():
+        raise SiteError(f"{db_path}: no such database; run 'python build.py db' first")
 
 
 def _start_search(
