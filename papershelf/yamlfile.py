@@ -4,6 +4,8 @@ mapping is an error: YAML would keep the last silently, and a curator's first li
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 import yaml
 
 from .errors import InputError
@@ -34,6 +36,9 @@ def line_of(value: object, index: object, default: int | None) -> int | None:
     return default
 
 
+_MERGE = "tag:yaml.org,2002:merge"
+
+
 class _LineLoader(yaml.SafeLoader):
     """A safe loader that records lines, and refuses a key given twice."""
 
@@ -41,9 +46,11 @@ class _LineLoader(yaml.SafeLoader):
 def _construct_mapping(loader, node):
     key_lines: dict = {}
     for key_node, _ in node.value:
+        if key_node.tag == _MERGE:  # "<<: *anchor": the anchor's keys, which may be overridden
+            continue
         key = loader.construct_object(key_node, deep=True)
-        if isinstance(key, list | dict):
-            continue  # unhashable: construct_mapping reports it
+        if not isinstance(key, Hashable):
+            continue  # construct_mapping reports it
         if key in key_lines:
             raise yaml.constructor.ConstructorError(
                 None, None, f"the key {key!r} is given twice", key_node.start_mark

@@ -155,6 +155,10 @@ def test_a_long_sentence_is_shown_in_whole_words_with_an_ellipsis_where_cut():
     assert snippet.startswith("…word") and snippet.endswith("…")
     assert "adapters" in snippet and len(snippet) <= 202
     assert set(snippet.strip("…").split()) <= set(abstract.split())  # no word cut
+    # Text with no space near the cut (as in Chinese) keeps its context.
+    unspaced = "言" * 150 + " adapters " + "語" * 150
+    (found,) = _rules(PEFT).match("A study", f"In this work we study {unspaced}.")
+    assert len(found.evidence[0].snippet) > 150
 
 
 def test_an_abbreviation_and_its_expansion_written_as_one_rule_count_once():
@@ -300,9 +304,9 @@ def test_real_taxonomy_loads_and_keeps_every_published_slug():
         # without a word, and a key given twice lost the first list (YAML keeps the last).
         (
             "topics:\n" + _topic("a", "x") + "    strong:\n      - LoRA\n      - (lora|qlora)+\n",
-            "t.yml:8: topic 'a': strong '(lora|qlora)+' is not a phrase: ( ) are pattern "
-            "syntax, and a rule's words match as written. A phrase is words (a trailing * "
-            "matches any ending), its spellings separated by '|'",
+            "t.yml:8: topic 'a': strong '(lora|qlora)+' is not a phrase: an unmatched bracket "
+            "is pattern syntax, and a rule's words match as written. A phrase is words (a "
+            "trailing * matches any ending), its spellings separated by '|'",
         ),
         (
             "topics:\n" + _topic("a", "fine*tuning"),
@@ -544,3 +548,31 @@ def test_an_ordinary_rule_does_not_weaken_a_strong_phrase_it_shares_text_with():
     both = _topic("peft", "adapter*, LoRA", "    strong: [LoRA | low-rank adaptation]\n")
     abstract = CONTRIBUTION.format("LoRA")
     assert _scores(_rules(both), "Tuning", abstract) == _scores(_rules(strong), "Tuning", abstract)
+
+
+def test_a_strong_phrase_at_the_start_of_a_longer_rule_leaves_the_rest_taken():
+    # Found by a review: the strong "LoRA" took the place of "LoRA fine-tuning", and
+    # "fine-tun*" then counted "fine-tuning" again (1.5, not 1.0).
+    rules = _rules(_topic("peft", "LoRA fine-tuning, fine-tun*", "    strong: [LoRA]\n"))
+    (found,) = rules.match("A study", "We propose LoRA fine-tuning.")
+    assert found.score == 1.0
+    assert [(e.rule, e.matched) for e in found.evidence] == [("LoRA", "LoRA")]
+
+
+def test_literal_punctuation_in_a_rule_is_matched_as_written():
+    # Found by a review: the check for pattern syntax refused phrases that match literally.
+    rules = ["C++", "TD(λ)", "R^2", "GPT-4o?", "$100"]
+    topics = parse_topics("topics:\n" + _topic("a", ", ".join(f"'{r}'" for r in rules)), "t")
+    assert topics[0].rules == tuple(rules)
+    for rule in rules:
+        (found,) = TopicRules(topics).match(f"About {rule} here", "")
+        assert [e.matched for e in found.evidence] == [rule]
+
+
+def test_a_merge_key_still_reads():
+    # review21: 3c823e6's duplicate-key check constructs every key node itself, the merge
+    # key "<<" too, for which the safe loader has no constructor: a topics file that
+    # shares fields with an anchor read at 101cfa1 and is now "invalid YAML".
+    shared = "  - &base\n    slug: a\n    name: A\n    description: d\n    rules: [x]\n"
+    taxonomy = parse_topics("topics:\n" + shared + "  - <<: *base\n    slug: b\n    name: B\n", "t")
+    assert [t.slug for t in taxonomy] == ["a", "b"]

@@ -385,15 +385,20 @@ class TopicRules:
                 if kinds[h[3]] != _EXCLUDE
                 and not any(e[1] < -h[2] and h[1] < -e[2] for e in excluded)
             ]
+        if not hits:
+            return []
         kept = hits[:1]
+        taken_until = -hits[0][2]  # the text up to here is evidence already
         for hit in islice(hits, 1, None):
             last = kept[-1]
-            if hit[1] >= -last[2]:
+            if hit[1] >= taken_until:
                 kept.append(hit)
+                taken_until = -hit[2]
             elif hit[1] == last[1] and kinds[hit[3]] == _STRONG and kinds[last[3]] != _STRONG:
                 # At one place a strong phrase outweighs an ordinary rule, however long:
                 # an ordinary rule a curator adds ("LoRA" beside the strong "LoRA | …")
-                # adds evidence; it does not take the strong phrase's weight away.
+                # adds evidence; it does not take the strong phrase's weight away. The
+                # longer rule's text stays taken: no other rule counts it again.
                 kept[-1] = hit
         return kept
 
@@ -586,6 +591,7 @@ _KINDS = ("background", "contribution")
 
 
 SNIPPET_LENGTH = 200
+_NEARBY = 30  # how far a snippet's cut moves to reach a space
 
 
 def _snippet(text: str, first: int, last: int, start: int, stop: int, long: bool = False) -> str:
@@ -597,13 +603,16 @@ def _snippet(text: str, first: int, last: int, start: int, stop: int, long: bool
         if len(sentence) <= SNIPPET_LENGTH:
             return sentence
     middle = (start + stop) // 2
-    begin = max(first, min(middle - SNIPPET_LENGTH // 2, last - SNIPPET_LENGTH))
-    end = min(last, begin + SNIPPET_LENGTH)
-    # A cut inside a word moves to the word's edge, away from the match it shows.
-    while first < begin < start and _is_word(text[begin - 1]) and _is_word(text[begin]):
-        begin += 1
-    while stop < end < last and _is_word(text[end - 1]) and _is_word(text[end]):
-        end -= 1
+    begin = max(first, min(middle - SNIPPET_LENGTH // 2, last - SNIPPET_LENGTH, start))
+    end = max(stop, min(last, begin + SNIPPET_LENGTH))  # a match longer than that, whole
+    # A cut inside a word ("(LoRA)," "end-to-end") moves to a space nearby, away from the
+    # match; text with none near (no spaces, as in Chinese) is cut where it is.
+    if first < begin < start and not text[begin - 1].isspace():
+        space = text.find(" ", begin, min(start, begin + _NEARBY))
+        begin = begin if space < 0 else space
+    if stop < end < last and not text[end].isspace():
+        space = text.rfind(" ", max(stop, end - _NEARBY), end)
+        end = end if space < 0 else space
     cut_before = "…" if begin > first else ""
     cut_after = "…" if end < last else ""
     return f"{cut_before}{text[begin:end].strip()}{cut_after}"
@@ -758,24 +767,38 @@ def _phrases(item: dict, key: str, slug: str, source: str, line: int) -> tuple[s
     return tuple(p.strip() for p in value)
 
 
-# Characters of regular expressions: a rule is matched as written, so a curator who
+# What only a regular expression would mean: a rule is matched as written, so a curator who
 # writes "(lora|qlora)+" or "fine.?tun\w+" would get literal text no paper has, silently.
-_PATTERN_SYNTAX = re.compile(r"[()\[\]{}?\\^$]")
+# Literal punctuation stays allowed: "C++", "GPT-4o?", "TD(λ)", "R^2", "code, data".
+_PATTERN_SYNTAX = re.compile(r"\\|[)\]}.][?+*]|^\s*\^|\$\s*$")
 _INNER_WILDCARD = re.compile(r"\*(?!\s*(?:\||$))|(?<!\w)\*")
+_BRACKETS = {")": "(", "]": "[", "}": "{"}
 
 
 def phrase_problem(phrase: str) -> str | None:
     """Why ``phrase`` (a rule, strong phrase or exclusion) cannot be matched as meant, or
     None: regular-expression syntax, a * that does not end a word, an empty spelling."""
-    syntax = sorted(set(_PATTERN_SYNTAX.findall(phrase)))
-    if syntax:
-        verb = "is" if len(syntax) == 1 else "are"
-        return f"{' '.join(syntax)} {verb} pattern syntax, and a rule's words match as written"
+    for spelling in phrase.split("|"):
+        if not re.search(r"\w", spelling):
+            return "a spelling between the | is empty"
+        syntax = _PATTERN_SYNTAX.search(spelling)
+        if syntax or not _balanced(spelling):
+            shown = repr(syntax.group().strip()) if syntax else "an unmatched bracket"
+            return f"{shown} is pattern syntax, and a rule's words match as written"
     if _INNER_WILDCARD.search(phrase):
         return "a * may only end a spelling, after a letter or digit"
-    if any(not re.search(r"\w", part) for part in phrase.split("|")):
-        return "a spelling between the | is empty"
     return None
+
+
+def _balanced(spelling: str) -> bool:
+    """Whether every bracket of the spelling closes the one it opened."""
+    opened: list[str] = []
+    for char in spelling:
+        if char in "([{":
+            opened.append(char)
+        elif char in _BRACKETS and (not opened or opened.pop() != _BRACKETS[char]):
+            return False
+    return not opened
 
 
 def _parse_retired(
