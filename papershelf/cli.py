@@ -630,7 +630,7 @@ def topics_agree(second_path: Path, first_path: Path, topics_path: Path, db_path
 @click.option(
     "--groups",
     type=click.IntRange(min=1),
-    help="How many topics to propose (default: one per 5 weak papers, at most 8).",
+    help="How many topics to propose (default: one per 3 weak papers, at most 8).",
 )
 @click.option(
     "--min-score",

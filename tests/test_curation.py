@@ -653,3 +653,19 @@ def test_check_of_one_set_counts_and_shows_only_its_papers(labelled):
     assert wrong.output == (
         f"Error: {labels}: no labelled paper of set 'test' (sets: development, held-out)\n"
     )
+
+
+def test_every_suggested_rule_matches_a_paper_of_its_group(tmp_path):
+    # review21: on the real listings `topics suggest --min-score 2` proposes the rule
+    # "fine-tuning sft" (from "fine-tuning (SFT)"), which matches no paper; 12 of the 182
+    # rules of --min-score 1/1.5/2 x --groups 1..8 match none ("natural processing").
+    from papershelf.collection.topics import rule_pattern
+
+    papers = {f"k{i}": (f"Known {i}", f"Known things about item {i}.") for i in range(12)}
+    members = {f"k{i}": [("alpha", 2.0, 1)] for i in range(12)}
+    papers["w0"] = ("Tuning of widgets", "We tune widgets with supervised fine-tuning (SFT).")
+    papers["w1"] = ("Widgets again", "Widgets trained by supervised fine-tuning (SFT).")
+    db = make_db(tmp_path / "sft.db", papers, members)
+    (entry,) = yaml.safe_load(format_suggestion(suggest(db, {"alpha"}, 1, 1.0)))["topics"]
+    texts = [f"{papers[s][0]}. {papers[s][1]}" for s in ("w0", "w1")]
+    assert [r for r in entry["rules"] if not any(rule_pattern(r).search(t) for t in texts)] == []

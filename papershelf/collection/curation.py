@@ -26,7 +26,7 @@ import yaml
 
 from ..errors import CurationError, InputError, display_path
 from ..yamlfile import line_of, load_with_lines
-from .topics import TopicRules
+from .topics import TopicRules, rule_pattern
 
 
 @dataclass(frozen=True)
@@ -880,7 +880,9 @@ def suggest(
     taken = set(existing)
     proposed = []
     for terms, members in clusters:
-        rules = _rules_from_terms(tuple(t for t in terms if not _is_known(t, known)))
+        group_texts = [texts[i] for i in members]
+        usable = (t for t in terms if _matches(t, group_texts) and not _is_known(t, known))
+        rules = _rules_from_terms(tuple(usable))
         if not rules:  # every distinctive term is an existing topic's rule
             ungrouped += members
             continue
@@ -894,6 +896,13 @@ def suggest(
 
 
 _ALL_TEXTS = "select title, abstract from papers order by slug"
+
+
+def _matches(term: str, texts: list[str]) -> bool:
+    """Whether the term, as a rule, matches two of the texts (the only one, for one): a
+    term of two words may have been made across punctuation ("fine-tuning (SFT)")."""
+    pattern = rule_pattern(term)
+    return sum(1 for text in texts if pattern.search(text)) >= min(2, len(texts))
 
 
 def _is_known(term: str, known: TopicRules | None) -> bool:
@@ -942,7 +951,9 @@ def _cluster(
     vocabulary = vectorizer.get_feature_names_out()
     count = max(1, min(wanted, len(texts), len(vocabulary)))
     nmf = NMF(n_components=count, init="nndsvda", random_state=0, max_iter=1000)
-    with warnings.catch_warnings():
+    # Rounding can make NMF's error, which only its log reports, the root of a value just
+    # below zero (two papers alike): a warning to the curator about nothing.
+    with warnings.catch_warnings(), numpy.errstate(invalid="ignore"):
         warnings.simplefilter("ignore", ConvergenceWarning)
         weights = nmf.fit_transform(matrix)
     members: dict[int, list[int]] = {}
