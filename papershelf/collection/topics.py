@@ -396,10 +396,11 @@ class TopicRules:
                 taken_until = -hit[2]
             elif hit[1] == last[1] and kinds[hit[3]] == _STRONG and kinds[last[3]] != _STRONG:
                 # At one place a strong phrase outweighs an ordinary rule, however long:
-                # an ordinary rule a curator adds ("LoRA" beside the strong "LoRA | …")
-                # adds evidence; it does not take the strong phrase's weight away. The
-                # longer rule's text stays taken: no other rule counts it again.
+                # an ordinary rule a curator adds ("LoRA" beside the strong "LoRA | …",
+                # or "LoRA fine-tuning") takes no weight away. The text after the strong
+                # phrase is free again, as it would be without that rule.
                 kept[-1] = hit
+                taken_until = -hit[2]
         return kept
 
     def _evidence(self, kept: list[tuple], places: _Places) -> tuple[int, tuple[Evidence, ...]]:
@@ -613,8 +614,8 @@ def _snippet(text: str, first: int, last: int, start: int, stop: int, long: bool
     if stop < end < last and not text[end].isspace():
         space = text.rfind(" ", max(stop, end - _NEARBY), end)
         end = end if space < 0 else space
-    cut_before = "…" if begin > first else ""
-    cut_after = "…" if end < last else ""
+    cut_before = "…" if text[first:begin].strip() else ""
+    cut_after = "…" if text[end:last].strip() else ""
     return f"{cut_before}{text[begin:end].strip()}{cut_after}"
 
 
@@ -769,8 +770,9 @@ def _phrases(item: dict, key: str, slug: str, source: str, line: int) -> tuple[s
 
 # What only a regular expression would mean: a rule is matched as written, so a curator who
 # writes "(lora|qlora)+" or "fine.?tun\w+" would get literal text no paper has, silently.
-# Literal punctuation stays allowed: "C++", "GPT-4o?", "TD(λ)", "R^2", "code, data".
-_PATTERN_SYNTAX = re.compile(r"\\|[)\]}.][?+*]|^\s*\^|\$\s*$")
+# Other punctuation stays allowed: "C++", "TD(λ)", "R^2", "[1]", "code, data". A "?" is
+# refused wherever it is: "models?" and "colou?r" are habits of patterns, not text.
+_PATTERN_SYNTAX = re.compile(r"\\|\?|[)\]}.][+*]|\[[^\W\d_]{2,}\]|\{\d+(?:,\d*)?\}|^\s*\^|\$\s*$")
 _INNER_WILDCARD = re.compile(r"\*(?!\s*(?:\||$))|(?<!\w)\*")
 _BRACKETS = {")": "(", "]": "[", "}": "{"}
 
