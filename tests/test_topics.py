@@ -574,6 +574,18 @@ def test_literal_punctuation_in_a_rule_is_matched_as_written():
         assert [e.matched for e in found.evidence] == [rule]
 
 
+def test_a_snippet_that_reaches_its_sentence_end_has_no_ellipsis_there():
+    # Found by a review: "…with further fine-tuning.…", the space after the sentence
+    # taken for text left out.
+    words = " ".join(f"word{i}" for i in range(60))
+    # The window of 200 characters around the match ends on the space after the sentence.
+    rest = " z" * 47 + "z"  # 95 characters between the match and the full stop
+    abstract = f"In this work we study {words} adapters{rest}. Next one."
+    (found,) = _rules(PEFT).match("A study", abstract)
+    snippet = found.evidence[0].snippet
+    assert snippet.startswith("…") and snippet.endswith("zz.")
+
+
 @pytest.mark.parametrize("phrase", ["models?", "colou?r", "[Ll]oRA", "a{2,3}", "f(x)*", "x.+"])
 def test_habits_of_patterns_are_refused(phrase):
     # Found by a review: "models?" and "[Ll]oRA" were taken as text and matched nothing.
