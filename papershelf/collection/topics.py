@@ -614,8 +614,10 @@ def _snippet(text: str, first: int, last: int, start: int, stop: int, long: bool
     if stop < end < last and not text[end].isspace():
         space = text.rfind(" ", max(stop, end - _NEARBY), end)
         end = end if space < 0 else space
-    cut_before = "…" if text[first:begin].strip() else ""
-    cut_after = "…" if text[end:last].strip() else ""
+    # A sentence starts with its text and may end with spaces (before the next one).
+    cut_before = "…" if begin > first else ""
+    left_out = last - end
+    cut_after = "…" if left_out > 4 or (left_out and not text[end:last].isspace()) else ""
     return f"{cut_before}{text[begin:end].strip()}{cut_after}"
 
 
