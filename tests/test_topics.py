@@ -520,6 +520,7 @@ def test_new_keys_are_optional_and_a_strong_phrase_is_a_rule():
 
 
 def test_a_retired_slug_redirects_to_the_topic_that_took_it_in(tmp_path, fixture_listings):
+    from papershelf.publish.mkdocs_build import load_site_config
     from papershelf.publish.site import build_site
     from papershelf.store.pipeline import build_database
 
@@ -538,6 +539,12 @@ def test_a_retired_slug_redirects_to_the_topic_that_took_it_in(tmp_path, fixture
     html = (tmp_path / "site" / "topics" / "model-soups" / "index.html").read_text("utf-8")
     assert '<meta http-equiv="refresh" content="0; url=../model-merging/">' in html
     assert '<a href="../model-merging/">' in html
+    # Found by a review: the redirect was a page of its own for search engines, in the
+    # sitemap, its canonical address itself.
+    site_url = load_site_config(CONFIG, tmp_path / "docs").site_url or ""
+    kept = f"{site_url.rstrip('/')}/topics/model-merging/" if site_url else "../model-merging/"
+    assert f'<link rel="canonical" href="{kept}">' in html and 'content="noindex"' in html
+    assert "model-soups" not in (tmp_path / "site" / "sitemap.xml").read_text("utf-8")
     for slug in load_topics(TOPICS):  # every topic keeps its page
         assert (tmp_path / "site" / "topics" / slug.slug / "index.html").exists()
 

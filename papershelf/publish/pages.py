@@ -31,7 +31,7 @@ def render_site(
             writer.write_drawing(relative, content)
         else:
             writer.write(relative, content)
-        pages += relative.endswith(".md")
+        pages += relative.endswith((".md", "/index.html"))  # a redirect is a page too
     return pages
 
 

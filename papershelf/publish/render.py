@@ -246,7 +246,7 @@ class _Renderer:
         for slug in self.data.topics:
             yield from self.topic_page(slug)
         for old, kept in self.data.retired_topics.items():
-            yield f"topics/{old}.md", self.retired_topic_page(old, kept)
+            yield f"topics/{old}/index.html", self.retired_topic_page(old, kept)
         for name in self.data.listings:
             yield f"listings/{name}.md", self.listing_page(name)
         yield from self.feeds()
@@ -504,8 +504,16 @@ class _Renderer:
         yield from files
 
     def retired_topic_page(self, old: str, kept: str) -> str:
-        """A merged topic's old address: a page that sends visitors to the kept topic."""
-        return render("retired_topic.md.j2", old=old, kept=self.topic_ref(kept, f"topics/{old}/"))
+        """A merged topic's old address: a file that sends visitors to the kept topic."""
+        ref = self.topic_ref(kept, f"topics/{old}/")
+        canonical = self.site.absolute(f"topics/{kept}/") or ref["href"]
+        return render(
+            "redirect.html.j2",
+            old=old,
+            kept=ref,
+            canonical=canonical,
+            site_name=self.site.site_name,
+        )
 
     def listing_page(self, name: str) -> str:
         listing = self.data.listings[name]
