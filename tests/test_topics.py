@@ -573,7 +573,7 @@ def test_a_longer_ordinary_rule_at_a_strong_phrase_changes_nothing():
 
 def test_literal_punctuation_in_a_rule_is_matched_as_written():
     # Found by a review: the check for pattern syntax refused phrases that match literally.
-    rules = ["C++", "TD(λ)", "R^2", "[1]", "$100"]
+    rules = ["C++", "TD(λ)", "R^2", "[1]", "[CLS]", "$100"]
     topics = parse_topics("topics:\n" + _topic("a", ", ".join(f"'{r}'" for r in rules)), "t")
     assert topics[0].rules == tuple(rules)
     for rule in rules:

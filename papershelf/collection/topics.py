@@ -772,9 +772,11 @@ def _phrases(item: dict, key: str, slug: str, source: str, line: int) -> tuple[s
 
 # What only a regular expression would mean: a rule is matched as written, so a curator who
 # writes "(lora|qlora)+" or "fine.?tun\w+" would get literal text no paper has, silently.
-# Other punctuation stays allowed: "C++", "TD(λ)", "R^2", "[1]", "code, data". A "?" is
+# Other punctuation stays allowed: "C++", "TD(λ)", "R^2", "[CLS]", "code, data". A "?" is
 # refused wherever it is: "models?" and "colou?r" are habits of patterns, not text.
-_PATTERN_SYNTAX = re.compile(r"\\|\?|[)\]}.][+*]|\[[^\W\d_]{2,}\]|\{\d+(?:,\d*)?\}|^\s*\^|\$\s*$")
+_PATTERN_SYNTAX = re.compile(
+    r"\\|\?|[)\]}.][+*]|\[[^\W_]+\](?=\w)|\[\w-\w\]|\{\d+(?:,\d*)?\}|^\s*\^|\$\s*$"
+)
 _INNER_WILDCARD = re.compile(r"\*(?!\s*(?:\||$))|(?<!\w)\*")
 _BRACKETS = {")": "(", "]": "[", "}": "{"}
 
