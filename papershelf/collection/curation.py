@@ -883,7 +883,7 @@ def suggest(
         group_texts = [texts[i] for i in members]
         usable = (t for t in terms if _matches(t, group_texts) and not _is_known(t, known))
         rules = _rules_from_terms(tuple(usable))
-        if not rules:  # every distinctive term is an existing topic's rule
+        if not rules:  # each term matches too few of its papers, or is an existing rule
             ungrouped += members
             continue
         slug = _free_slug("-".join(rules[:2]), taken)
