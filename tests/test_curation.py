@@ -322,6 +322,19 @@ def _topic_yaml(slug: str, rule: str) -> str:
     return f"  - slug: {slug}\n    name: {slug}\n    description: d\n    rules: [{rule}]\n"
 
 
+def test_suggested_entries_paste_into_topics_yml_as_printed(tmp_path):
+    # Found by a new user's walk-through: the entries were indented under their own
+    # "topics:", and pasted into content/topics.yml they were invalid YAML.
+    text = format_suggestion(suggest(suggest_fixture(tmp_path), {"alpha"}, 2, 1.0))
+    entries = text.split("\ntopics:\n", 1)[1]
+    taxonomy = REPO / "content" / "topics.yml"
+    pasted = taxonomy.read_text(encoding="utf-8").replace("\nretired:", "\n" + entries + "retired:")
+    if pasted == taxonomy.read_text(encoding="utf-8"):
+        pasted += entries
+    slugs = [t.slug for t in parse_topics(pasted, "topics.yml")]
+    assert slugs[-2:] == [e["slug"] for e in yaml.safe_load(text)["topics"]]
+
+
 def test_suggest_with_fewer_papers_than_groups(tmp_path):
     db = make_db(tmp_path / "one.db", {"only": ("Quantum widgets", "Widgets, quantum.")}, {})
     text = format_suggestion(suggest(db, set(), 5, 1.0))

@@ -1023,19 +1023,24 @@ def format_suggestion(suggestion: Suggestion) -> str:
             f"# No weak papers: every paper has a topic scoring {suggestion.min_score:g} or more."
             "\ntopics: []\n"
         )
+    # Entries at the left margin, as content/topics.yml writes its list: the lines under
+    # "topics:" paste at the end of that list as they are.
     lines = [
         f"# {_plural(len(suggestion.groups), 'group')} proposed for the "
         f"{_plural(suggestion.weak, 'paper')} that {weakly},",
         "# grouped by TF-IDF and NMF over title and abstract. Edit each entry (name,",
-        "# description, rules), then move it into content/topics.yml.",
+        "# description, rules: an ordinary rule needs the title, or two rules in sentences",
+        "# that say what a paper does; a phrase distinctive enough to carry the topic alone",
+        "# goes under 'strong:'), then paste the lines under 'topics:' at the end of the",
+        "# topics list of content/topics.yml.",
         "topics:" if suggestion.groups else "topics: []",
     ]
     for number, group in enumerate(suggestion.groups, start=1):
         lines.append(
-            f"  # Group {number}: {_plural(len(group.papers), 'paper')}; distinctive terms: "
+            f"# Group {number}: {_plural(len(group.papers), 'paper')}; distinctive terms: "
             + ", ".join(group.terms)
         )
-        lines += ["  " + line for line in _entry_yaml(group).splitlines()]
+        lines += _entry_yaml(group).splitlines()
     if suggestion.ungrouped:
         lines.append(
             f"# In no group ({len(suggestion.ungrouped)}): no distinctive word shared with "
