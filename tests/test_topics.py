@@ -302,8 +302,19 @@ def test_real_taxonomy_loads_and_keeps_every_published_slug():
         ),
         (
             "topics:\n" + _topic("a", "x", "    stong: [y]\n"),
-            "t.yml:2: topic 'a': unknown key 'stong' (expected slug, name, description, "
+            "t.yml:6: topic 'a': unknown key 'stong' (expected slug, name, description, "
             "rules, strong, exclude, threshold)",
+        ),
+        # Found by a new user's walk-through: "rule:" was reported as no 'rules' at all,
+        # and two topics of one name made two pages of one title.
+        (
+            "topics:\n  - slug: a\n    name: A\n    description: d\n    rule: [x]\n",
+            "t.yml:5: topic 'a': unknown key 'rule' (expected slug, name, description, "
+            "rules, strong, exclude, threshold)",
+        ),
+        (
+            "topics:\n" + _topic("a", "x") + _topic("b", "y").replace("name: b", "name: a"),
+            "t.yml:6: duplicate topic name 'a'",
         ),
         (
             "topics:\n" + _topic("a", "x") + "retired:\n  old: gone\n",

@@ -701,6 +701,8 @@ def parse_taxonomy(text: str, source: str) -> Taxonomy:
         topic = _parse_topic(item, position, source, line_of(data["topics"], position, None))
         if any(t.slug == topic.slug for t in topics):
             raise InputError(source, item["__line__"], f"duplicate topic slug {topic.slug!r}")
+        if any(t.name == topic.name for t in topics):  # two pages of one title
+            raise InputError(source, item["__line__"], f"duplicate topic name {topic.name!r}")
         topics.append(topic)
     if not topics:
         raise InputError(source, 1, "no topics defined")
@@ -715,19 +717,20 @@ def _parse_topic(item: object, position: int, source: str, item_line: int | None
     for key in ("slug", "name", "description"):
         if not item.get(key):
             raise InputError(source, line, f"topic {position + 1} has no {key!r}")
-    if not item.get("rules") and not item.get("strong"):
-        raise InputError(source, line, f"topic {position + 1} has no 'rules'")
     slug = item["slug"]
-    if not isinstance(slug, str) or not _SLUG.match(slug):
-        raise InputError(
-            source, line, f"topic slug {slug!r} must be lowercase letters, digits and hyphens"
-        )
+    # Before the rules are looked for: "rule:" for "rules:" is named as it is written.
     unknown = sorted(str(k) for k in item if k not in (*TOPIC_KEYS, "__line__"))
     if unknown:
         raise InputError(
             source,
-            line,
+            line_of(item, unknown[0], line),
             f"topic {slug!r}: unknown key {unknown[0]!r} (expected {', '.join(TOPIC_KEYS)})",
+        )
+    if not item.get("rules") and not item.get("strong"):
+        raise InputError(source, line, f"topic {position + 1} has no 'rules'")
+    if not isinstance(slug, str) or not _SLUG.match(slug):
+        raise InputError(
+            source, line, f"topic slug {slug!r} must be lowercase letters, digits and hyphens"
         )
     phrases = {key: _phrases(item, key, slug, source, line) for key in ("rules", "strong")}
     threshold = item.get("threshold", DEFAULT_THRESHOLD)
