@@ -1,6 +1,7 @@
 """The curator's commands: ``topics check`` figures and ``topics suggest`` proposals."""
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -439,6 +440,24 @@ def test_real_listings_keep_the_measured_topic_quality(real_db):
     text = format_report(report)
     table = text[text.index("Rules that fire most") :].split("\n\n")[0]
     assert max(map(len, table.splitlines())) <= 120
+
+
+def test_check_names_the_rules_that_match_no_paper(real_db, tmp_path):
+    # Found by a new user's walk-through: a rule that can never match ("robust+") built
+    # a topic of no paper, and nothing said so.
+    report, _ = measure(real_db, None)
+    connection = sqlite3.connect(real_db)
+    matched = set(connection.execute("select distinct topic, rule from topic_evidence"))
+    every = [
+        (slug, rule)
+        for slug, rules in connection.execute("select slug, rules from topics order by position")
+        for rule in json.loads(rules)
+    ]
+    assert report.rule_count == len(every) > 400
+    assert list(report.silent_rules) == [pair for pair in every if pair not in matched] != []
+    text = format_report(report)
+    assert f"Rules that match no paper: {len(report.silent_rules)} of {len(every)}" in text
+    assert "  parameter-efficient-fine-tuning: BitFit" in text
 
 
 @pytest.mark.xfail(strict=True, reason="issue 13's targets are not met yet (see README, Topics)")

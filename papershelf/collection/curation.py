@@ -20,6 +20,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 
 import yaml
@@ -106,6 +107,10 @@ class Report:
     # Papers with no topic labelled in another set than the one measured: counted, not
     # listed in no_topic (a curator tuning on one set never sees the other's papers).
     no_topic_elsewhere: int = 0
+    # (topic, rule) of every rule (strong phrases too) no paper's evidence names: written
+    # for papers to come, or mistyped.
+    silent_rules: tuple[tuple[str, str], ...] = ()
+    rule_count: int = 0  # every rule of every topic
 
     @property
     def no_topic_share(self) -> float | None:
@@ -348,6 +353,8 @@ def _measure(connection, db: str, labels_path, labels, rules_limit) -> tuple[Rep
         distribution=tuple(sorted(counts.items())),
         no_topic=_no_topic(connection, members),
         rules=_rules(connection, truth, members, rules_limit),
+        silent_rules=_silent_rules(connection),
+        rule_count=sum(len(json.loads(rules)) for _, rules in _topic_rules(connection)),
         near_misses=_near_misses(connection, truth, given, evidence),
         wrong=_wrong(members, truth, evidence),
     )
@@ -389,6 +396,26 @@ def _per_topic(names: dict[str, str], truth, given) -> tuple[TopicFigures, ...]:
 def _no_topic(connection, members) -> tuple[tuple[str, str], ...]:
     titles = dict(connection.execute("select slug, title from papers"))
     return tuple((slug, titles[slug]) for slug in sorted(members) if not members[slug])
+
+
+def _topic_rules(connection) -> list[tuple[str, str]]:
+    """(slug, rules as JSON) of every topic; none from a database whose topics table
+    does not record the rules (one holding only the tables the figures need)."""
+    columns = {row[1] for row in connection.execute("pragma table_info(topics)")}
+    if "rules" not in columns:
+        return []
+    return connection.execute("select slug, rules from topics order by position").fetchall()
+
+
+def _silent_rules(connection) -> tuple[tuple[str, str], ...]:
+    """(topic, rule) of the rules no paper's evidence names, in the taxonomy's order."""
+    matched = set(connection.execute("select distinct topic, rule from topic_evidence"))
+    return tuple(
+        (slug, rule)
+        for slug, rules in _topic_rules(connection)
+        for rule in json.loads(rules)
+        if (slug, rule) not in matched
+    )
 
 
 def _rules(connection, truth, members, limit: int) -> tuple[RuleFigures, ...]:
@@ -567,6 +594,8 @@ def format_report(report: Report) -> str:
     if report.labelled:
         sections += [_overall(report), _topic_table(report)]
     sections += [_topics_per_paper(report), _no_topic_list(report), _rule_table(report)]
+    if report.rule_count:  # the database records the rules (papershelf's always does)
+        sections.append(_silent_rule_list(report))
     if report.labelled:
         sections += [
             _misses(
@@ -677,6 +706,18 @@ def _rule_table(r: Report) -> str:
     ]
     headers = ("rule", "topic", "papers", "right among labelled")
     return "Rules that fire most (counted evidence)\n" + _table(headers, rows, "llrr")
+
+
+def _silent_rule_list(r: Report) -> str:
+    if not r.silent_rules:
+        return "Rules that match no paper: none"
+    lines = [
+        f"Rules that match no paper: {len(r.silent_rules)} of {r.rule_count} "
+        "(written for papers to come, or mistyped)"
+    ]
+    for topic, group in groupby(r.silent_rules, key=lambda pair: pair[0]):
+        lines.append(f"  {topic}: " + "; ".join(_shortened(rule) for _, rule in group))
+    return "\n".join(lines)
 
 
 # A rule of many spellings ("PEFT | parameter-efficient fine-tuning | …") would widen
