@@ -637,7 +637,11 @@ def topics_agree(second_path: Path, first_path: Path, topics_path: Path, db_path
     default=1.0,
     show_default=True,
     type=click.FloatRange(min=0),
-    help="A paper whose best topic scores below this is reached only weakly.",
+    help=(
+        "A paper whose best topic scores below this is reached only weakly. At the "
+        "default, no threshold being lower, only the papers in no topic; 1.5 adds those "
+        "a topic barely reaches."
+    ),
 )
 def topics_suggest(db_path: Path, topics_path: Path, groups: int | None, min_score: float):
     """Propose topics for the papers no topic reaches or reaches weakly.
