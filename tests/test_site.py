@@ -137,7 +137,7 @@ def test_topic_page_lists_papers_by_strength_then_date_with_chart_and_related_to
     assert "<code>model merging</code>" in html
     # The order is shown: found by a review, a visitor saw neither score nor primary mark.
     first = rows[0]
-    shown = f"{'primary, ' if first['is_primary'] else ''}{first['score']:g}</td>"
+    shown = f"{'primary, ' if first['is_primary'] else ''}{first['score']:.1f}</td>"
     assert shown in html[html.index(f'href="../../papers/{first["slug"]}/"') :]
 
 

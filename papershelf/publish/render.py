@@ -224,7 +224,7 @@ class _Renderer:
         rows = self.paper_rows(members, page)
         for row, paper in zip(rows, members, strict=True):
             (membership,) = (t for t in self.data.paper_topics[paper] if t["topic"] == topic)
-            row["score"] = f"{membership['score']:g}"
+            row["score"] = f"{membership['score']:.1f}"  # in tenths: exact
             row["primary"] = bool(membership["is_primary"])
         return rows
 
