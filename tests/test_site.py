@@ -132,6 +132,10 @@ def test_topic_page_lists_papers_by_strength_then_date_with_chart_and_related_to
         if (a["is_primary"], a["score"]) == (b["is_primary"], b["score"]) and b["published"]:
             assert (a["published"] or "") >= b["published"]
     assert "charts/topic-model-merging-light.svg#only-light" in html
+    # Found by a new user's walk-through: 9 papers, 3 dots, and nothing said why.
+    undated = sum(1 for r in rows if not r["published"])
+    note = f"publication date; {undated} of the {len(rows)} have none."
+    assert (note in html) == bool(undated)
     assert "charts/topic-model-merging-dark.svg#only-dark" in html
     assert "Related topics" in html
     assert "<code>model merging</code>" in html

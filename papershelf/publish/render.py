@@ -489,6 +489,7 @@ class _Renderer:
                 rules=phrases_in_words(r for r in json.loads(topic["rules"]) if r not in strong),
                 exclude=phrases_in_words(json.loads(topic["exclude"])),
                 chart=chart,
+                undated=len(members) - sum(years.values()),  # not in the chart
                 related=[{**self.topic_ref(t, page), "count": n} for t, n in related[:6]],
                 lite=self.site.lite(f"/papers/papers_in_topic?topic={slug}"),
                 rows=self.member_rows(slug, members, page),
