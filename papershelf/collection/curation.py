@@ -331,6 +331,7 @@ def _measure(connection, db: str, labels_path, labels, rules_limit) -> tuple[Rep
     )
     counts = Counter(len(topics) for topics in members.values())
     evidence = _best_evidence(connection, truth)
+    topic_rules = _topic_rules(connection)
     report = Report(
         db=db,
         labels=source,
@@ -353,8 +354,8 @@ def _measure(connection, db: str, labels_path, labels, rules_limit) -> tuple[Rep
         distribution=tuple(sorted(counts.items())),
         no_topic=_no_topic(connection, members),
         rules=_rules(connection, truth, members, rules_limit),
-        silent_rules=_silent_rules(connection),
-        rule_count=sum(len(json.loads(rules)) for _, rules in _topic_rules(connection)),
+        silent_rules=_silent_rules(connection, topic_rules),
+        rule_count=sum(len(rules) for _, rules in topic_rules),
         near_misses=_near_misses(connection, truth, given, evidence),
         wrong=_wrong(members, truth, evidence),
     )
@@ -398,23 +399,21 @@ def _no_topic(connection, members) -> tuple[tuple[str, str], ...]:
     return tuple((slug, titles[slug]) for slug in sorted(members) if not members[slug])
 
 
-def _topic_rules(connection) -> list[tuple[str, str]]:
-    """(slug, rules as JSON) of every topic; none from a database whose topics table
-    does not record the rules (one holding only the tables the figures need)."""
+def _topic_rules(connection) -> list[tuple[str, list[str]]]:
+    """(slug, rules) of every topic; none from a database whose topics table does not
+    record the rules (one holding only the tables the figures need)."""
     columns = {row[1] for row in connection.execute("pragma table_info(topics)")}
     if "rules" not in columns:
         return []
-    return connection.execute("select slug, rules from topics order by position").fetchall()
+    rows = connection.execute("select slug, rules from topics order by position")
+    return [(slug, json.loads(rules)) for slug, rules in rows]
 
 
-def _silent_rules(connection) -> tuple[tuple[str, str], ...]:
+def _silent_rules(connection, topic_rules) -> tuple[tuple[str, str], ...]:
     """(topic, rule) of the rules no paper's evidence names, in the taxonomy's order."""
     matched = set(connection.execute("select distinct topic, rule from topic_evidence"))
     return tuple(
-        (slug, rule)
-        for slug, rules in _topic_rules(connection)
-        for rule in json.loads(rules)
-        if (slug, rule) not in matched
+        (slug, rule) for slug, rules in topic_rules for rule in rules if (slug, rule) not in matched
     )
 
 
